@@ -1,0 +1,245 @@
+/**
+ * The servers under test and their stores, for the benchmark.
+ *
+ * In the server child (serve.ts): `startBare` builds a plain oidc-provider (same version,
+ * in-memory adapter, one static client_credentials client, the same TTLs as Sesam) and
+ * `startSesam` builds Sesam exactly as main.ts / the tests do (loadSettings → createSesam →
+ * listen).
+ *
+ * In the load-generating parent (run.ts): a fresh PostgreSQL database per run, Redis database
+ * 15 flushed before and after, temporary data folders, and `forkServer` which runs one server
+ * in a child process and hands back its URL.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { AddressInfo } from 'node:net';
+import Provider from 'oidc-provider';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
+import knexFactory from 'knex';
+import { Redis } from 'ioredis';
+import { loadSettings } from '../config/settings.js';
+import { createSesam } from '../src/app.js';
+import { TTL } from '../src/oidc/configuration.js';
+
+export const PG_ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/15';
+
+export interface RunningServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// In the server child
+// ---------------------------------------------------------------------------------------------
+
+/** A signing key pair like Sesam's (RS256 2048 and ES256), so both publish the same kind of JWKS. */
+async function signingKey(alg: 'RS256' | 'ES256'): Promise<JWK> {
+  const { privateKey, publicKey } = await generateKeyPair(alg, alg === 'RS256' ? { modulusLength: 2048, extractable: true } : { extractable: true });
+  const kid = await calculateJwkThumbprint(await exportJWK(publicKey));
+  return { ...(await exportJWK(privateKey)), kid, alg, use: 'sig' };
+}
+
+/**
+ * Plain oidc-provider: default in-memory adapter, one static confidential client allowed
+ * client_credentials, the clientCredentials feature on, Sesam's TTLs.
+ */
+export async function startBare(env: NodeJS.ProcessEnv): Promise<RunningServer> {
+  const port = Number(env.PORT ?? 0);
+  const host = env.HOST ?? '127.0.0.1';
+  const issuer = env.ISSUER ?? `http://${host}:${port}`;
+  const provider = new Provider(issuer, {
+    jwks: { keys: [await signingKey('RS256'), await signingKey('ES256')] } as never,
+    cookies: { keys: [crypto.randomBytes(32).toString('base64url')] },
+    clients: [
+      {
+        client_id: env.BENCH_CC_CLIENT_ID ?? 'bench-cc',
+        client_secret: env.BENCH_CC_CLIENT_SECRET ?? 'bench-cc-secret-bench-cc-secret-0123456789',
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+        token_endpoint_auth_method: 'client_secret_basic',
+      },
+    ],
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+    },
+    ttl: {
+      AccessToken: TTL.AccessToken,
+      ClientCredentials: TTL.ClientCredentials,
+      AuthorizationCode: TTL.AuthorizationCode,
+      IdToken: TTL.IdToken,
+      Interaction: TTL.Interaction,
+      RefreshToken: TTL.RefreshToken,
+    },
+  });
+  const server = http.createServer(provider.callback());
+  server.keepAliveTimeout = 65000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const { port: actual } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${actual}`,
+    async stop() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+/** Sesam as it runs in production, from an environment (DATABASE_URL, REDIS_URL, SESAM_IMPORT…). */
+export async function startSesam(env: NodeJS.ProcessEnv): Promise<RunningServer> {
+  const settings = loadSettings(env);
+  const sesam = await createSesam(settings);
+  const url = await sesam.listen();
+  return { url, stop: () => sesam.close() };
+}
+
+// ---------------------------------------------------------------------------------------------
+// In the parent
+// ---------------------------------------------------------------------------------------------
+
+export function tmpDir(): string {
+  const dir = path.join(os.tmpdir(), `sesam-bench-${crypto.randomBytes(6).toString('hex')}`);
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+/** A new, empty database `sesam_bench_<random>` (Sesam migrates it at start); `drop` removes it. */
+export async function createBenchDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `sesam_bench_${crypto.randomBytes(6).toString('hex')}`;
+  const admin = knexFactory({ client: 'pg', connection: PG_ADMIN_URL, pool: { min: 0, max: 1 } });
+  try {
+    await admin.raw(`create database ${name}`);
+  } finally {
+    await admin.destroy();
+  }
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const a = knexFactory({ client: 'pg', connection: PG_ADMIN_URL, pool: { min: 0, max: 1 } });
+      try {
+        await a.raw(`drop database if exists ${name} with (force)`);
+      } finally {
+        await a.destroy();
+      }
+    },
+  };
+}
+
+/** Empties the benchmark's Redis database (15 unless BENCH_REDIS_URL says otherwise). */
+export async function flushRedis(url = REDIS_URL): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    await redis.flushdb();
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export type Target = 'bare' | 'sesam';
+
+export interface ForkedServer extends RunningServer {
+  name: string;
+  pid: number;
+  /** CPU time the child has used so far, in milliseconds (user + system). */
+  cpuMs(): Promise<number>;
+}
+
+/** What the server child inherits: a clean environment except these (and what `env` sets). */
+function passThrough(): Record<string, string> {
+  const keep = ['PATH', 'HOME', 'TMPDIR', 'UV_THREADPOOL_SIZE', 'BENCH_NICE_THREADPOOL', 'BENCH_ARGON2_LIMIT'];
+  return Object.fromEntries(keep.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!]));
+}
+
+const SERVE_JS = fileURLToPath(new URL('./serve.js', import.meta.url));
+
+/**
+ * Runs one server in a child process (`serve.js`) and resolves when it listens. With
+ * BENCH_CPU_PROF=<dir> the child writes a V8 CPU profile there when it stops.
+ */
+export async function forkServer(name: string, target: Target, env: Record<string, string>, startTimeoutMs = 120_000): Promise<ForkedServer> {
+  const execArgv = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
+  const child: ChildProcess = fork(SERVE_JS, [], {
+    env: { ...passThrough(), ...env, BENCH_TARGET: target },
+    execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const pending = new Map<string, (value: any) => void>();
+  child.on('message', (msg: { type: string; [k: string]: unknown }) => {
+    const waiter = pending.get(msg.type);
+    if (waiter) {
+      pending.delete(msg.type);
+      waiter(msg);
+    }
+  });
+  const waitFor = <T>(type: string, timeoutMs: number): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        pending.delete(type);
+        reject(new Error(`${name}: no "${type}" from the server child within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onExit = (code: number | null) => {
+        clearTimeout(timer);
+        reject(new Error(`${name}: the server child exited (code ${code}) before "${type}"`));
+      };
+      child.once('exit', onExit);
+      pending.set(type, (msg) => {
+        clearTimeout(timer);
+        child.off('exit', onExit);
+        resolve(msg as T);
+      });
+    });
+  // The child answers { type: 'ready', url } or { type: 'ready', error }.
+  const ready = await waitFor<{ url?: string; error?: string }>('ready', startTimeoutMs).catch((e: Error) => ({ url: undefined, error: e.message }));
+  if (!ready.url) {
+    child.kill('SIGKILL');
+    throw new Error(`${name}: the server did not start: ${ready.error ?? 'unknown error'}`);
+  }
+  const url = ready.url;
+  let stopped = false;
+  return {
+    name,
+    url,
+    pid: child.pid!,
+    async cpuMs() {
+      const reply = waitFor<{ cpuMs: number }>('usage', 10_000);
+      child.send({ type: 'usage' });
+      return (await reply).cpuMs;
+    },
+    async stop() {
+      if (stopped || child.exitCode !== null) return;
+      stopped = true;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.send({ type: 'stop' });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

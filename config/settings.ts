@@ -1,0 +1,165 @@
+/**
+ * Every setting Sesam reads, with its default and its validation, in one place.
+ * `loadSettings(process.env)` either returns a typed, frozen Settings object or throws a
+ * SettingsError whose message is one line naming the setting and what is wrong with it.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+export class SettingsError extends Error {
+  constructor(public readonly setting: string, problem: string) {
+    super(`Invalid setting ${setting}: ${problem}`);
+    this.name = 'SettingsError';
+  }
+}
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
+const url = (protocols: string[]) =>
+  z.string().refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a URL (${protocols.join(' or ')})`);
+const secret = z.string().min(32, 'must be at least 32 characters');
+const keyList = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+  .refine((l) => l.length > 0 && l.every((k) => k.length >= 32), 'must be a comma-separated list of keys of at least 32 characters');
+
+/** The environment variables, their defaults and their rules. */
+const schema = z.object({
+  PORT: int(0, 65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  ISSUER: url(['http:', 'https:']).optional(),
+  DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+  REDIS_URL: url(['redis:', 'rediss:']).optional(),
+  SESAM_DATA_DIR: z.string().min(1).default('./.sesam'),
+  SESAM_IMPORT: z.string().min(1).optional(),
+  SMS_OUTBOX: z.string().min(1).optional(),
+  MAIL_OUTBOX: z.string().min(1).optional(),
+  /** AES-256-GCM master key for secrets at rest (signing keys, TOTP secrets): 32 bytes, base64 or hex. */
+  SESAM_ENCRYPTION_KEY: z
+    .string()
+    .refine((v) => decodeKey(v) !== undefined, 'must be 32 bytes, given as 64 hex characters or base64')
+    .optional(),
+  /** Cookie signing keys, newest first; generated and kept in the database when unset. */
+  SESAM_COOKIE_KEYS: keyList.optional(),
+  SESAM_ADMIN_CLIENT_ID: z.string().regex(/^[\w.-]{3,64}$/, 'must be 3-64 letters, digits, dots, dashes or underscores').default('sesam-admin'),
+  SESAM_ADMIN_CLIENT_SECRET: secret.optional(),
+  SESSION_REMEMBER_DAYS: int(1, 400).default(30),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TRUST_PROXY: bool.default(false),
+  ARGON2_MEMORY_KIB: int(19456, 4194304).default(19456),
+  ARGON2_TIME_COST: int(2, 100).default(2),
+  ARGON2_PARALLELISM: int(1, 16).default(1),
+  DEFAULT_LOCALE: z.enum(['fr', 'nl', 'de', 'en']).default('fr'),
+  CLIENT_CACHE_SECONDS: int(0, 3600).default(5),
+  /** Where SMS go: the SMS_OUTBOX file, the log, or an HTTP gateway. Default: outbox if set, else console. */
+  SMS_TRANSPORT: z.enum(['outbox', 'console', 'http']).optional(),
+  SMS_HTTP_URL: url(['http:', 'https:']).optional(),
+  /** Sent as the Authorization header to the gateway, e.g. `Bearer …` or `Basic …`. */
+  SMS_HTTP_AUTHORIZATION: z.string().min(1).optional(),
+  /** JSON body template; `{{to}}` and `{{text}}` are replaced (JSON-escaped). */
+  SMS_HTTP_BODY: z
+    .string()
+    .refine((v) => v.includes('{{to}}') && v.includes('{{text}}'), 'must contain {{to}} and {{text}}')
+    .default('{"to":"{{to}}","text":"{{text}}"}'),
+  SMS_SENDER: z.string().min(1).max(11).default('Sesam'),
+  /** How long an SMS code is valid: at most 10 minutes (NIST SP 800-63B). */
+  SMS_CODE_TTL_SECONDS: int(60, 600).default(300),
+  SMS_RESEND_SECONDS: int(10, 600).default(30),
+});
+
+export function decodeKey(value: string): Buffer | undefined {
+  const hex = /^[0-9a-f]{64}$/i.test(value) ? Buffer.from(value, 'hex') : undefined;
+  const b64 = hex ?? Buffer.from(value, 'base64');
+  return b64.length === 32 ? b64 : undefined;
+}
+
+export type Settings = Readonly<{
+  port: number;
+  host: string;
+  issuer: string;
+  databaseUrl?: string;
+  redisUrl?: string;
+  dataDir: string;
+  importFile?: string;
+  smsOutbox?: string;
+  mailOutbox?: string;
+  encryptionKey?: Buffer;
+  cookieKeys?: string[];
+  adminClientId: string;
+  adminClientSecret?: string;
+  sessionRememberDays: number;
+  logLevel: string;
+  trustProxy: boolean;
+  argon2: Readonly<{ memoryCost: number; timeCost: number; parallelism: number }>;
+  defaultLocale: 'fr' | 'nl' | 'de' | 'en';
+  clientCacheSeconds: number;
+  sms: Readonly<{
+    transport: 'outbox' | 'console' | 'http';
+    httpUrl?: string;
+    httpAuthorization?: string;
+    httpBody: string;
+    sender: string;
+    codeTtlSeconds: number;
+    resendSeconds: number;
+  }>;
+}>;
+
+/** Reads and validates settings; throws SettingsError naming the first bad setting. */
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(schema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue.path[0] ?? 'environment');
+    throw new SettingsError(name, `${issue.message} (got ${JSON.stringify(redact(name, input[name]))})`);
+  }
+  const s = parsed.data;
+  if (s.SMS_TRANSPORT === 'http' && !s.SMS_HTTP_URL) throw new SettingsError('SMS_HTTP_URL', 'is required when SMS_TRANSPORT=http');
+  if (s.SMS_TRANSPORT === 'outbox' && !s.SMS_OUTBOX) throw new SettingsError('SMS_OUTBOX', 'is required when SMS_TRANSPORT=outbox');
+  const issuer = (s.ISSUER ?? `http://localhost:${s.PORT}`).replace(/\/$/, '');
+  return Object.freeze({
+    port: s.PORT,
+    host: s.HOST,
+    issuer,
+    databaseUrl: s.DATABASE_URL,
+    redisUrl: s.REDIS_URL,
+    dataDir: path.resolve(s.SESAM_DATA_DIR),
+    importFile: s.SESAM_IMPORT ? path.resolve(s.SESAM_IMPORT) : undefined,
+    smsOutbox: s.SMS_OUTBOX ? path.resolve(s.SMS_OUTBOX) : undefined,
+    mailOutbox: s.MAIL_OUTBOX ? path.resolve(s.MAIL_OUTBOX) : undefined,
+    encryptionKey: s.SESAM_ENCRYPTION_KEY ? decodeKey(s.SESAM_ENCRYPTION_KEY) : undefined,
+    cookieKeys: s.SESAM_COOKIE_KEYS,
+    adminClientId: s.SESAM_ADMIN_CLIENT_ID,
+    adminClientSecret: s.SESAM_ADMIN_CLIENT_SECRET,
+    sessionRememberDays: s.SESSION_REMEMBER_DAYS,
+    logLevel: s.LOG_LEVEL,
+    trustProxy: s.TRUST_PROXY,
+    argon2: Object.freeze({ memoryCost: s.ARGON2_MEMORY_KIB, timeCost: s.ARGON2_TIME_COST, parallelism: s.ARGON2_PARALLELISM }),
+    defaultLocale: s.DEFAULT_LOCALE,
+    clientCacheSeconds: s.CLIENT_CACHE_SECONDS,
+    sms: Object.freeze({
+      transport: s.SMS_TRANSPORT ?? (s.SMS_OUTBOX ? 'outbox' : 'console'),
+      httpUrl: s.SMS_HTTP_URL,
+      httpAuthorization: s.SMS_HTTP_AUTHORIZATION,
+      httpBody: s.SMS_HTTP_BODY,
+      sender: s.SMS_SENDER,
+      codeTtlSeconds: s.SMS_CODE_TTL_SECONDS,
+      resendSeconds: s.SMS_RESEND_SECONDS,
+    }),
+  });
+}
+
+function redact(name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  return /SECRET|KEY|PASSWORD|DATABASE_URL|REDIS_URL/.test(name) ? '<redacted>' : value;
+}

@@ -1,0 +1,66 @@
+/**
+ * The password, with "stay signed in". Unknown, locked and wrong answer with the same words,
+ * status and (one argon2 verification) timing; the notice on lockout is the same for everyone,
+ * taken from the request's tenant context, never from the account.
+ */
+import { checkNewPassword } from '../../src/domain/passwords.js';
+import { DEFAULT_POLICY, type TenantPolicy } from '../../src/domain/tenant-policy.js';
+import { html } from '../views/html.js';
+import { alert, page } from '../views/layout.js';
+import type { StepContext, StepModule } from '../step.js';
+
+/** The policy the page speaks of: the organization asked for, or the client's only tenant, or the default. */
+async function contextPolicy(sc: StepContext): Promise<TenantPolicy> {
+  const wanted = (sc.details.params.organization as string | undefined) ?? (sc.client.tenants?.length === 1 ? sc.client.tenants[0] : undefined);
+  if (wanted && (!sc.client.tenants || sc.client.tenants.includes(wanted))) {
+    const tenant = await sc.services.tenants.find(wanted);
+    if (tenant) return tenant.policy;
+  }
+  return DEFAULT_POLICY;
+}
+
+export const passwordStep: StepModule = {
+  name: 'password',
+
+  async render(sc, options = {}) {
+    const { t } = sc.pc;
+    const policy = await contextPolicy(sc);
+    const contact = policy.contact || t('password.defaultContact');
+    const notice = t(policy.lockout.mode === 'permanent' ? 'password.lockNotice' : 'password.lockNoticeTemporary', { threshold: policy.lockout.threshold, contact });
+    const remember = options.values ? options.values.remember === 'on' : sc.journey.remember === true;
+    return page(
+      sc.pc,
+      t('password.title'),
+      html`<h1>${t('password.title')}</h1>
+<p class="who">${sc.journey.identifier}</p>
+${alert(options.error)}
+<form method="post" action="/interaction/${sc.uid}/password" novalidate>
+<input type="text" name="username" autocomplete="username" value="${sc.journey.identifier}" hidden>
+<label for="password">${t('password.label')}</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required autofocus>
+<label class="check"><input type="checkbox" name="remember" ${remember ? 'checked' : ''}> ${t('password.remember')}</label>
+<button type="submit">${t('password.submit')}</button>
+</form>
+<p class="notice">${notice}</p>
+<p class="notice">${t('password.forgot', { contact })}</p>
+<p><a href="/interaction/${sc.uid}/restart">${t('common.notYou')}</a></p>`,
+    );
+  },
+
+  async submit(sc, form) {
+    const password = form.password ?? '';
+    sc.journey.remember = form.remember === 'on';
+    if (!password) return { ok: false, error: sc.pc.t('password.required'), values: form };
+    const outcome = await sc.services.passwords.verify(sc.journey.identifier ?? '', password.slice(0, 1024), { ...sc.meta });
+    if (!outcome.ok) return { ok: false, error: sc.pc.t('password.invalid'), values: { remember: form.remember ?? '' } };
+    const user = outcome.user;
+    sc.journey.userId = user.id;
+    sc.journey.methods = [...new Set([...sc.journey.methods, 'pwd'])];
+    sc.journey.fromSession = false;
+    // A password that no longer meets the rules (a tenant raised its minimum, or it became common) must be replaced.
+    const memberships = await sc.services.users.memberships(user.id);
+    const minLength = Math.max(...memberships.map((m) => m.policy.minPasswordLength), 0);
+    sc.journey.passwordOutdated = checkNewPassword(password, [], minLength) !== undefined;
+    return { ok: true };
+  },
+};

@@ -1,0 +1,9 @@
+/** The ordered list of migrations, loaded statically so the compiled build and tests share it. */
+import type { Knex } from 'knex';
+import * as foundation from './001_foundation.js';
+import * as secondFactors from './002_second_factors.js';
+
+export const migrations: Record<string, Knex.Migration> = {
+  '001_foundation': foundation,
+  '002_second_factors': secondFactors,
+};

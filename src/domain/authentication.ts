@@ -1,0 +1,55 @@
+/**
+ * Password verification with lockout. Unknown, disabled, locked and wrong all answer alike and
+ * spend one argon2 verification, so neither the answer nor its timing tells them apart.
+ */
+import type { UsersRepository } from '../repositories/users-repository.js';
+import type { PasswordHasher } from './passwords.js';
+import { strictestLockout } from './tenant-policy.js';
+import type { EventLog, RequestMeta } from './events.js';
+import type { User } from './types.js';
+
+export type PasswordOutcome =
+  | { ok: true; user: User }
+  | { ok: false; reason: 'unknown' | 'disabled' | 'locked' | 'wrong'; userId?: string; lockedNow?: boolean };
+
+export class PasswordAuthenticator {
+  constructor(
+    private readonly users: UsersRepository,
+    private readonly hasher: PasswordHasher,
+    private readonly events: EventLog,
+  ) {}
+
+  async verify(identifier: string, password: string, meta: RequestMeta): Promise<PasswordOutcome> {
+    const user = await this.users.findByIdentifier(identifier);
+    if (!user || !user.passwordHash) {
+      await this.hasher.verifyNothing(password);
+      await this.events.record({ type: 'login.unknown_identifier', ...meta, method: 'pwd', details: { identifier: identifier.slice(0, 200) } });
+      return { ok: false, reason: 'unknown' };
+    }
+    if (user.disabled) {
+      await this.hasher.verifyNothing(password);
+      await this.events.record({ type: 'login.disabled', userId: user.id, ...meta, method: 'pwd' });
+      return { ok: false, reason: 'disabled', userId: user.id };
+    }
+    const rule = strictestLockout((await this.users.memberships(user.id)).map((m) => m.policy));
+    const attempt = await this.users.reserveAttempt(user.id, rule.threshold);
+    if (attempt === undefined) {
+      await this.hasher.verifyNothing(password);
+      await this.events.record({ type: 'login.locked', userId: user.id, ...meta, method: 'pwd' });
+      return { ok: false, reason: 'locked', userId: user.id };
+    }
+    const { ok, rehash } = await this.hasher.verify(user.passwordHash, password);
+    if (ok) {
+      await this.users.recordSuccess(user.id);
+      if (rehash) await this.users.replaceHash(user.id, user.passwordHash, await this.hasher.hash(password));
+      await this.events.record({ type: 'login.password_ok', userId: user.id, ...meta, method: 'pwd' });
+      return { ok: true, user };
+    }
+    const lockedNow = await this.users.settleFailure(user.id, attempt, rule);
+    await this.events.record({ type: 'login.wrong_password', userId: user.id, ...meta, method: 'pwd', details: { attempt } });
+    if (lockedNow) {
+      await this.events.record({ type: 'account.locked', userId: user.id, ...meta, method: 'pwd', details: { mode: rule.mode, threshold: rule.threshold } });
+    }
+    return { ok: false, reason: 'wrong', userId: user.id, lockedNow };
+  }
+}

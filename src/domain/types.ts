@@ -1,0 +1,59 @@
+/** The identity domain's records, free of storage and HTTP concerns. */
+import type { TenantPolicy } from './tenant-policy.js';
+
+export type Role = 'member' | 'admin';
+
+export interface Tenant {
+  id: string;
+  name: string;
+  policy: TenantPolicy;
+}
+
+export interface Membership {
+  tenantId: string;
+  tenantName: string;
+  role: Role;
+  policy: TenantPolicy;
+  firstLoginAt: Date | null;
+}
+
+export interface User {
+  id: string;
+  login: string;
+  email: string | null;
+  name: string | null;
+  passwordHash: string | null;
+  mustChangePassword: boolean;
+  phone: string | null;
+  /** Set when the phone number was proven by an SMS code (a usable second factor). */
+  phoneVerifiedAt: Date | null;
+  preferredFactor: string | null;
+  locale: string | null;
+  disabled: boolean;
+  failedAttempts: number;
+  lockouts: number;
+  lockedUntil: Date | null;
+  locked: boolean;
+  passwordChangedAt: Date | null;
+  createdAt: Date;
+}
+
+export interface ClientRecord {
+  clientId: string;
+  /** oidc-provider client metadata (snake_case), secret included. */
+  metadata: Record<string, unknown>;
+  firstParty: boolean;
+  /** null: the client serves every tenant. */
+  tenants: string[] | null;
+}
+
+export interface EventRecord {
+  type: string;
+  userId?: string | null;
+  tenantId?: string | null;
+  clientId?: string | null;
+  ip?: string | null;
+  userAgent?: string | null;
+  method?: string | null;
+  details?: Record<string, unknown> | null;
+}

@@ -1,0 +1,100 @@
+/**
+ * The one configuration object of the OIDC engine. Sesam configures node-oidc-provider and
+ * never re-implements protocol: every endpoint and token comes from the engine.
+ */
+import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import type { JWK } from 'jose';
+import { ACR_VALUES } from './acr.js';
+
+export const SCOPES = ['openid', 'offline_access', 'profile', 'email', 'phone', 'admin'] as const;
+/** Scopes a relying party may ask for unless its registration says otherwise. */
+export const DEFAULT_CLIENT_SCOPE = 'openid offline_access profile email phone';
+
+export const TTL = {
+  AccessToken: 3600,
+  ClientCredentials: 3600,
+  AuthorizationCode: 60,
+  IdToken: 3600,
+  Interaction: 3600,
+  RefreshToken: 30 * 24 * 3600,
+  /** A session that is not "remembered" still needs a server-side end. */
+  TransientSession: 24 * 3600,
+} as const;
+
+function isAdminClient(client: { scope?: string }): boolean {
+  return String(client.scope ?? '').split(' ').includes('admin');
+}
+
+export interface ConfigurationInput {
+  adapter: Configuration['adapter'];
+  jwks: { keys: JWK[] };
+  cookieKeys: string[];
+  rememberDays: number;
+  findAccount: Configuration['findAccount'];
+  renderError: NonNullable<Configuration['renderError']>;
+  logoutSource: (ctx: KoaContextWithOIDC, form: string) => Promise<void>;
+  postLogoutSuccessSource: (ctx: KoaContextWithOIDC) => Promise<void>;
+}
+
+export function providerConfiguration(input: ConfigurationInput): Configuration {
+  const sessionSeconds = input.rememberDays * 24 * 3600;
+  return {
+    adapter: input.adapter,
+    jwks: input.jwks as Configuration['jwks'],
+    findAccount: input.findAccount,
+    renderError: input.renderError,
+    acrValues: [...ACR_VALUES],
+    scopes: [...SCOPES],
+    claims: {
+      // acr, amr and auth_time reach the ID token only when a scope names them.
+      openid: ['sub', 'acr', 'amr', 'auth_time', 'org_id', 'org_name'],
+      profile: ['name', 'preferred_username', 'locale', 'updated_at'],
+      email: ['email', 'email_verified'],
+      phone: ['phone_number', 'phone_number_verified'],
+    },
+    // Apps read org_id/org_name from the ID token, so the scope's claims go there too.
+    conformIdTokenClaims: false,
+    responseTypes: ['code'], // no implicit or hybrid flow
+    pkce: { required: () => true }, // S256 only, for every client (RFC 9700)
+    clientDefaults: {
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      id_token_signed_response_alg: 'RS256',
+      scope: DEFAULT_CLIENT_SCOPE,
+    },
+    cookies: {
+      keys: input.cookieKeys,
+      long: { signed: true, httpOnly: true, sameSite: 'lax' },
+      short: { signed: true, httpOnly: true, sameSite: 'lax' },
+    },
+    features: {
+      devInteractions: { enabled: false },
+      // A client may introspect or revoke its own tokens; the operator's admin client any.
+      introspection: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId || isAdminClient(client) },
+      revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
+      clientCredentials: { enabled: true },
+      userinfo: { enabled: true },
+      backchannelLogout: { enabled: true },
+      resourceIndicators: { enabled: false },
+      rpInitiatedLogout: { enabled: true, logoutSource: input.logoutSource, postLogoutSuccessSource: input.postLogoutSuccessSource },
+    },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    ttl: {
+      AccessToken: TTL.AccessToken,
+      ClientCredentials: TTL.ClientCredentials,
+      AuthorizationCode: TTL.AuthorizationCode,
+      IdToken: TTL.IdToken,
+      Interaction: TTL.Interaction,
+      RefreshToken: TTL.RefreshToken,
+      Grant: Math.max(sessionSeconds, TTL.RefreshToken),
+      // "Stay signed in" (remember) lasts the configured days; otherwise the cookie ends with the browser.
+      Session: (_ctx, session) => (session.transient ? TTL.TransientSession : sessionSeconds),
+    },
+    // Every client allowed the refresh_token grant gets one; without offline_access (which
+    // needs prompt=consent) it ends with the user's session.
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    // Expose no stack or internal detail of errors to callers.
+    allowOmittingSingleRegisteredRedirectUri: false,
+  };
+}

@@ -1,0 +1,237 @@
+/**
+ * Limits on sending SMS codes, against SMS pumping (toll fraud: bots making us send many SMS
+ * to premium or foreign-operated numbers) and against bombing one person's phone.
+ *
+ * Every send is counted in fixed windows per phone number, per account and per source IP;
+ * a window starts with its first send and lasts its full duration. A send is allowed only when
+ * every applicable window still has room.
+ *
+ * Stores:
+ * - Redis, when configured: rate-limiter-flexible's RateLimiterRedis (an atomic Lua
+ *   SET NX EX + INCRBY + PTTL). Its keys go through ioredis, so a client `keyPrefix` applies.
+ * - Otherwise PostgreSQL or embedded PGlite, through our KeyValueStore.increment (a single
+ *   atomic `insert … on conflict do update … returning` on kv_entries). rate-limiter-flexible's
+ *   RateLimiterPostgres with `storeType: 'knex'` was tried first: it works on real PostgreSQL
+ *   but not on PGlite. It acquires knex's raw connection and calls
+ *   `conn.query({ name, text, values })`, the node-postgres calling convention; PGlite's
+ *   `query(text, params)` gets an object instead of SQL, fails, and leaves the one shared
+ *   connection broken: the next query, whoever sends it, dies with an uncaught "insufficient
+ *   data left in message" and later ones hang (knex-pglite 0.14, PGlite 0.5). PGlite results
+ *   also have `affectedRows`, not the `rowCount` the limiter reads. It would also create its
+ *   own table at run time (outside our migrations) and run a cleanup timer per limiter. One
+ *   path for both SQL backends, on a table that already exists and is already swept, is simpler.
+ *
+ * Neither the phone number nor the IP address is written in clear: keys hold a SHA-256 of
+ * them. Note that a plain hash of a phone number is pseudonymous only (the space of Belgian
+ * mobile numbers is small enough to enumerate); it keeps numbers out of dumps and logs.
+ */
+import crypto from 'node:crypto';
+import net from 'node:net';
+import type { Redis } from 'ioredis';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Database } from '../storage/database.js';
+import type { KeyValueStore } from '../storage/kv.js';
+
+const HOUR = 3600;
+const DAY = 24 * HOUR;
+
+/**
+ * How many SMS codes may be sent, per window. A send counts against every window that applies
+ * to it (the phone's, the account's when known, the source IP's when known).
+ * - phone: 5 per hour, 10 per day, to one number whoever asks (bombing, pumping one number);
+ * - account: 5 per hour, 10 per day, for one account whatever the number;
+ * - ip: 20 per hour, 100 per day, from one address (an IPv6 address counts as its /64, since
+ *   anyone who has one address usually has the whole /64).
+ */
+export const SMS_SEND_LIMITS = Object.freeze({
+  phone: Object.freeze([Object.freeze({ max: 5, seconds: HOUR }), Object.freeze({ max: 10, seconds: DAY })]),
+  account: Object.freeze([Object.freeze({ max: 5, seconds: HOUR }), Object.freeze({ max: 10, seconds: DAY })]),
+  ip: Object.freeze([Object.freeze({ max: 20, seconds: HOUR }), Object.freeze({ max: 100, seconds: DAY })]),
+});
+
+export type SmsLimitKind = keyof typeof SMS_SEND_LIMITS;
+
+export type SmsSendDecision = { allowed: true } | { allowed: false; retryAt: Date; limit: SmsLimitKind };
+
+const KEY_PREFIX = 'sms-limit:';
+
+/** One window's counter in some store. `id` is already hashed. */
+interface WindowCounter {
+  /** Sends counted in the current window (0 when there is none). */
+  peek(id: string): Promise<number>;
+  /** Counts one send; returns the new count. Atomic under concurrency. */
+  hit(id: string): Promise<number>;
+  /** When the current window ends (epoch ms), if known. */
+  resetAt(id: string): Promise<number | undefined>;
+}
+
+class RedisWindowCounter implements WindowCounter {
+  private readonly limiter: RateLimiterRedis;
+
+  constructor(redis: Redis, keyPrefix: string, max: number, seconds: number) {
+    this.limiter = new RateLimiterRedis({ storeClient: redis, keyPrefix, points: max, duration: seconds });
+  }
+
+  async peek(id: string): Promise<number> {
+    return (await this.limiter.get(id))?.consumedPoints ?? 0;
+  }
+
+  async hit(id: string): Promise<number> {
+    try {
+      return (await this.limiter.consume(id)).consumedPoints;
+    } catch (err) {
+      // Over the limit: the library rejects with the RateLimiterRes (the send is still counted).
+      if (err instanceof RateLimiterRes) return err.consumedPoints;
+      throw err;
+    }
+  }
+
+  async resetAt(id: string): Promise<number | undefined> {
+    const res = await this.limiter.get(id);
+    return res && res.msBeforeNext > 0 ? Date.now() + res.msBeforeNext : undefined;
+  }
+}
+
+/**
+ * The same counting on KeyValueStore (PostgreSQL/PGlite, see the module comment): the count is
+ * one atomic increment whose expiry starts with the first send; the window's end is recorded
+ * beside it by the send that opened the window, and read only to tell a refused user when to
+ * come back.
+ */
+class KvWindowCounter implements WindowCounter {
+  constructor(private readonly kv: KeyValueStore, private readonly keyPrefix: string, private readonly seconds: number) {}
+
+  async peek(id: string): Promise<number> {
+    return Number((await this.kv.get<number>(this.key(id))) ?? 0);
+  }
+
+  async hit(id: string): Promise<number> {
+    const count = await this.kv.increment(this.key(id), this.seconds);
+    if (count === 1) await this.kv.set(`${this.key(id)}:reset`, Date.now() + this.seconds * 1000, this.seconds);
+    return count;
+  }
+
+  async resetAt(id: string): Promise<number | undefined> {
+    const at = await this.kv.get<number>(`${this.key(id)}:reset`);
+    return typeof at === 'number' ? at : undefined;
+  }
+
+  private key(id: string): string {
+    return `${this.keyPrefix}:${id}`;
+  }
+}
+
+interface Window {
+  kind: SmsLimitKind;
+  max: number;
+  seconds: number;
+  counter: WindowCounter;
+}
+
+/** Counts SMS sends and refuses those over SMS_SEND_LIMITS. One instance per process. */
+export class SmsSendLimiter {
+  private readonly windows: Record<SmsLimitKind, Window[]>;
+
+  /**
+   * `redis`: counters in Redis (rate-limiter-flexible) when given; otherwise `kv` (which must be
+   * the SQL store then). `db` is not used directly: the SQL counters go through `kv`.
+   */
+  constructor(options: { redis?: Redis; db: Database; kv: KeyValueStore }) {
+    const make = (kind: SmsLimitKind): Window[] =>
+      SMS_SEND_LIMITS[kind].map(({ max, seconds }) => {
+        const keyPrefix = `${KEY_PREFIX}${kind}:${windowLabel(seconds)}`;
+        const counter = options.redis
+          ? new RedisWindowCounter(options.redis, keyPrefix, max, seconds)
+          : new KvWindowCounter(options.kv, keyPrefix, seconds);
+        return { kind, max, seconds, counter };
+      });
+    this.windows = { phone: make('phone'), account: make('account'), ip: make('ip') };
+  }
+
+  /**
+   * Asks to send one SMS to `phone` (E.164) for `userId` from `ip`. When allowed, the send is
+   * counted in every applicable window. When refused, `retryAt` is when every exhausted window
+   * has ended (so a new try then really can pass, unless other sends fill a window meanwhile)
+   * and `limit` names the window that ends last.
+   *
+   * A send refused because a window was already full is not counted anywhere (a user who keeps
+   * pressing "resend" does not use up the quota of their office's shared IP). Sends racing for
+   * the last slot are all counted, and only those that got a slot in every window pass, so
+   * concurrency can refuse a little more, never allow more. Throws when the store fails: the
+   * caller should then not send.
+   */
+  async consume(keys: { phone: string; userId?: string; ip?: string }): Promise<SmsSendDecision> {
+    const applicable: { window: Window; id: string }[] = [];
+    const add = (kind: SmsLimitKind, value: string | undefined) => {
+      if (value === undefined || value === '') return;
+      const id = hashId(kind, value);
+      for (const window of this.windows[kind]) applicable.push({ window, id });
+    };
+    add('phone', keys.phone.replace(/[\s.\-/()]/g, ''));
+    add('account', keys.userId);
+    add('ip', keys.ip === undefined ? undefined : ipBucket(keys.ip));
+
+    const before = await Promise.all(applicable.map(({ window, id }) => window.counter.peek(id)));
+    let exhausted = applicable.filter((_, i) => before[i] >= applicable[i].window.max);
+    if (exhausted.length === 0) {
+      const after = await Promise.all(applicable.map(({ window, id }) => window.counter.hit(id)));
+      exhausted = applicable.filter((_, i) => after[i] > applicable[i].window.max);
+      if (exhausted.length === 0) return { allowed: true };
+    }
+
+    const now = Date.now();
+    const resets = await Promise.all(exhausted.map(({ window, id }) => window.counter.resetAt(id)));
+    let latest = { at: 0, kind: exhausted[0].window.kind };
+    exhausted.forEach(({ window }, i) => {
+      const recorded = resets[i];
+      // Unknown (the window's opener has not recorded its end yet): a full window from now is
+      // never too early.
+      const at = recorded !== undefined && recorded > now ? recorded : now + window.seconds * 1000;
+      if (at > latest.at) latest = { at, kind: window.kind };
+    });
+    return { allowed: false, retryAt: new Date(latest.at), limit: latest.kind };
+  }
+}
+
+function windowLabel(seconds: number): string {
+  if (seconds % DAY === 0) return `${seconds / DAY}d`;
+  if (seconds % HOUR === 0) return `${seconds / HOUR}h`;
+  return `${seconds}s`;
+}
+
+function hashId(kind: SmsLimitKind, value: string): string {
+  return crypto.createHash('sha256').update(`sesam:sms-limit:${kind}:${value}`).digest('base64url');
+}
+
+/**
+ * The unit an address is counted as: an IPv4 address itself (also when written IPv4-mapped,
+ * `::ffff:192.0.2.1`), an IPv6 address's /64.
+ */
+export function ipBucket(ip: string): string {
+  const address = ip.trim().replace(/%.*$/, '').toLowerCase();
+  if (net.isIPv4(address)) return address;
+  if (!net.isIPv6(address)) return address;
+  const groups = expandIPv6(address);
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+    return [groups[6] >> 8, groups[6] & 0xff, groups[7] >> 8, groups[7] & 0xff].join('.');
+  }
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.toString(16))
+    .join(':')}::/64`;
+}
+
+/** The 8 16-bit groups of a valid IPv6 address (`::` and a dotted IPv4 tail expanded). */
+function expandIPv6(address: string): number[] {
+  let text = address;
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number);
+    text = text.slice(0, dotted.index) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.split('::') as [string, string | undefined];
+  const parse = (part: string | undefined) => (part ? part.split(':').map((g) => parseInt(g, 16)) : []);
+  const h = parse(head);
+  const t = parse(tail);
+  return tail === undefined ? h : [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t];
+}

@@ -1,0 +1,51 @@
+/**
+ * The one relational store: PostgreSQL when DATABASE_URL is set, otherwise an embedded
+ * PostgreSQL (PGlite) in the data folder, so the same migrations and SQL run everywhere.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+import ClientPgLite from 'knex-pglite';
+
+export type Database = Knex;
+export type Queryable = Knex | Knex.Transaction;
+
+export interface DatabaseOptions {
+  databaseUrl?: string;
+  /** Folder of the embedded database (used when databaseUrl is unset). `memory` keeps it in memory. */
+  dataDir: string;
+}
+
+export function openDatabase(options: DatabaseOptions): Database {
+  if (options.databaseUrl) {
+    return knexFactory({
+      client: 'pg',
+      connection: options.databaseUrl,
+      pool: { min: 0, max: 10 },
+      acquireConnectionTimeout: 10000,
+    });
+  }
+  let connection: Record<string, string> = {};
+  if (options.dataDir !== 'memory') {
+    const filename = path.join(options.dataDir, 'pgdata');
+    fs.mkdirSync(filename, { recursive: true });
+    connection = { filename };
+  }
+  return knexFactory({ client: ClientPgLite as unknown as typeof knexFactory.Client, dialect: 'postgres', connection });
+}
+
+export function isEmbedded(db: Database): boolean {
+  return db.client.config.client !== 'pg';
+}
+
+/** A cheap round trip, for readiness. */
+export async function pingDatabase(db: Database): Promise<void> {
+  await db.raw('select 1');
+}
+
+/** Rows affected by a delete/update: pg gives a number, PGlite's dialect a result object. */
+export function affectedRows(result: unknown): number {
+  if (typeof result === 'number') return result;
+  const r = result as { rowCount?: number; affectedRows?: number } | undefined;
+  return Number(r?.rowCount ?? r?.affectedRows ?? 0);
+}

@@ -1,0 +1,84 @@
+/**
+ * Short-lived shared state (login journeys, counters, per-grant context): in Redis when
+ * configured, else in PostgreSQL with expiry. Never in process memory, so any instance can
+ * serve any request.
+ */
+import type { Redis } from 'ioredis';
+import { affectedRows, type Database } from './database.js';
+
+export interface KeyValueStore {
+  get<T>(key: string): Promise<T | undefined>;
+  /** Stores `value` for `ttlSeconds`. */
+  set(key: string, value: unknown, ttlSeconds: number): Promise<void>;
+  delete(key: string): Promise<void>;
+  /** Atomically adds 1 and returns the new count; the TTL starts with the first increment. */
+  increment(key: string, ttlSeconds: number): Promise<number>;
+}
+
+export class RedisKeyValueStore implements KeyValueStore {
+  constructor(private readonly redis: Redis, private readonly prefix = 'kv:') {}
+
+  async get<T>(key: string): Promise<T | undefined> {
+    const raw = await this.redis.get(this.prefix + key);
+    return raw === null ? undefined : (JSON.parse(raw) as T);
+  }
+
+  async set(key: string, value: unknown, ttlSeconds: number): Promise<void> {
+    await this.redis.set(this.prefix + key, JSON.stringify(value), 'EX', Math.max(1, Math.ceil(ttlSeconds)));
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.redis.del(this.prefix + key);
+  }
+
+  async increment(key: string, ttlSeconds: number): Promise<number> {
+    const k = this.prefix + key;
+    const [[, count]] = (await this.redis.multi().incr(k).expire(k, Math.max(1, Math.ceil(ttlSeconds)), 'NX').exec()) as [
+      [Error | null, number],
+      unknown,
+    ];
+    return count;
+  }
+}
+
+export class SqlKeyValueStore implements KeyValueStore {
+  constructor(private readonly db: Database) {}
+
+  async get<T>(key: string): Promise<T | undefined> {
+    const row = await this.db('kv_entries').where({ key }).andWhere('expires_at', '>', this.db.fn.now()).first('value');
+    return row ? (row.value as T) : undefined;
+  }
+
+  async set(key: string, value: unknown, ttlSeconds: number): Promise<void> {
+    await this.db('kv_entries')
+      .insert({ key, value: JSON.stringify(value), expires_at: expiry(ttlSeconds) })
+      .onConflict('key')
+      .merge();
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.db('kv_entries').where({ key }).delete();
+  }
+
+  async increment(key: string, ttlSeconds: number): Promise<number> {
+    // One statement: an expired entry restarts at 1, a live one counts up; atomic under concurrency.
+    const result = await this.db.raw(
+      `insert into kv_entries (key, value, expires_at) values (?, '1'::jsonb, ?)
+       on conflict (key) do update set
+         value = case when kv_entries.expires_at <= now() then '1'::jsonb else to_jsonb((kv_entries.value)::text::int + 1) end,
+         expires_at = case when kv_entries.expires_at <= now() then excluded.expires_at else kv_entries.expires_at end
+       returning value`,
+      [key, expiry(ttlSeconds)],
+    );
+    return Number(result.rows[0].value);
+  }
+
+  /** Deletes expired entries; called periodically. */
+  async sweep(): Promise<number> {
+    return affectedRows(await this.db('kv_entries').where('expires_at', '<=', this.db.fn.now()).delete());
+  }
+}
+
+function expiry(ttlSeconds: number): Date {
+  return new Date(Date.now() + Math.max(1, ttlSeconds) * 1000);
+}

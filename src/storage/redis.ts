@@ -1,0 +1,6 @@
+import { Redis } from 'ioredis';
+
+/** One ioredis connection for the server; short-lived state and the provider's artifacts live there. */
+export function openRedis(url: string): Redis {
+  return new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2, enableAutoPipelining: true });
+}

@@ -1,0 +1,87 @@
+/**
+ * Real stores for tests: a fresh PostgreSQL database per call (dropped afterwards), an embedded
+ * PGlite database in a temporary folder, and a Redis connection with a unique key prefix.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import knexFactory from 'knex';
+import { Redis } from 'ioredis';
+import { openDatabase, type Database } from '../../src/storage/database.js';
+import { migrateLatest } from '../../src/storage/migrate.js';
+
+export const PG_ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+
+export interface TestDatabase {
+  db: Database;
+  url?: string;
+  dataDir: string;
+  drop(): Promise<void>;
+}
+
+/** A new, migrated PostgreSQL database on the local server. */
+export async function createPostgresDatabase(): Promise<TestDatabase> {
+  const name = `sesam_test_${crypto.randomBytes(6).toString('hex')}`;
+  const admin = knexFactory({ client: 'pg', connection: PG_ADMIN_URL, pool: { min: 0, max: 1 } });
+  await admin.raw(`create database ${name}`);
+  await admin.destroy();
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  const db = openDatabase({ databaseUrl: url.toString(), dataDir: tmpDir() });
+  await migrateLatest(db);
+  return {
+    db,
+    url: url.toString(),
+    dataDir: tmpDir(),
+    async drop() {
+      await db.destroy();
+      const a = knexFactory({ client: 'pg', connection: PG_ADMIN_URL, pool: { min: 0, max: 1 } });
+      await a.raw(`drop database if exists ${name} with (force)`);
+      await a.destroy();
+    },
+  };
+}
+
+/** A new, migrated embedded (PGlite) database in a temporary folder. */
+export async function createEmbeddedDatabase(): Promise<TestDatabase> {
+  const dataDir = tmpDir();
+  const db = openDatabase({ dataDir });
+  await migrateLatest(db);
+  return {
+    db,
+    dataDir,
+    async drop() {
+      await db.destroy();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A Redis connection whose keys all start with a unique prefix; `cleanup` deletes them. */
+export async function createTestRedis(): Promise<{ redis: Redis; prefix: string; cleanup(): Promise<void> }> {
+  const prefix = `sesam-test:${crypto.randomBytes(6).toString('hex')}:`;
+  const redis = new Redis(REDIS_URL, { keyPrefix: prefix });
+  return {
+    redis,
+    prefix,
+    async cleanup() {
+      const raw = new Redis(REDIS_URL);
+      let cursor = '0';
+      do {
+        const [next, keys] = await raw.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+        cursor = next;
+        if (keys.length) await raw.del(...keys);
+      } while (cursor !== '0');
+      raw.disconnect();
+      redis.disconnect();
+    },
+  };
+}
+
+export function tmpDir(): string {
+  const dir = path.join(os.tmpdir(), `sesam-test-${crypto.randomBytes(6).toString('hex')}`);
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}

@@ -1,0 +1,157 @@
+/**
+ * The `sesam` CLI as operators run it: `node bin/sesam.js …` in a child process against a
+ * running Sesam (PostgreSQL), authenticated with the admin client's credentials (from the
+ * environment, or from the data folder's admin-client.json). Needs `npm run build` first.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const NODE = path.join(ROOT, 'node_modules/.bin/node');
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+describe('sesam CLI', () => {
+  let server: TestServer;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    server = await startTestServer({ backend: 'postgres' });
+    env = {
+      PATH: process.env.PATH ?? '',
+      SESAM_URL: server.url,
+      SESAM_ADMIN_CLIENT_ID: server.sesam.adminCredentials.clientId,
+      SESAM_ADMIN_CLIENT_SECRET: server.sesam.adminCredentials.clientSecret,
+    };
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  function sesam(args: string[], environment: Record<string, string> = env): Promise<Result> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(NODE, [path.join(ROOT, 'bin/sesam.js'), ...args], { cwd: ROOT, env: environment, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+  const lines = (s: string) => s.split('\n').filter((l) => l.trim() !== '');
+
+  it('creates a tenant with a policy and shows it', async () => {
+    const created = await sesam(['tenants', 'create', 'acme', '--name', 'Acme Titres-Services', '--policy', '{"lockout":{"threshold":5,"mode":"temporary"}}']);
+    expect(created).toMatchObject({ code: 0, stderr: '' });
+    expect(created.stdout.trim()).toBe('created tenant acme (Acme Titres-Services)');
+    const shown = await sesam(['tenants', 'get', 'acme', '--json']);
+    expect(shown.code).toBe(0);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ id: 'acme', name: 'Acme Titres-Services', policy: { lockout: { threshold: 5, mode: 'temporary' } } });
+    const patched = await sesam(['tenants', 'set-policy', 'acme', '{"mfa":"optional"}', '--json']);
+    expect(patched.code).toBe(0);
+    expect(JSON.parse(patched.stdout).policy).toMatchObject({ mfa: 'optional', lockout: { threshold: 5 } });
+  });
+
+  it('creates a user in the tenant and lists users as JSON and as a table', async () => {
+    const created = await sesam(['users', 'create', 'marie', '--email', 'marie@example.be', '--password', 'initial-password-1', '--tenant', 'acme:admin']);
+    expect(created.code).toBe(0);
+    expect(created.stdout).toMatch(/^created user marie \([0-9a-f-]{36}\)$/m);
+
+    const listed = await sesam(['users', 'list', '--tenant', 'acme', '--json']);
+    expect(listed.code).toBe(0);
+    const users = JSON.parse(listed.stdout) as any[];
+    expect(users).toHaveLength(1);
+    expect(users[0]).toMatchObject({ login: 'marie', email: 'marie@example.be', mustChangePassword: true, memberships: [{ tenantId: 'acme', role: 'admin' }] });
+    expect(users[0]).not.toHaveProperty('passwordHash');
+
+    const table = await sesam(['users', 'list']);
+    expect(table.code).toBe(0);
+    const rows = lines(table.stdout);
+    expect(rows[0]).toMatch(/^ID\s+LOGIN\s+EMAIL\s+TENANTS\s+STATE$/);
+    expect(rows.some((r) => /\bmarie\b.*marie@example\.be.*acme:admin.*must change password/.test(r))).toBe(true);
+  });
+
+  it('unlocks a locked user', async () => {
+    await server.sesam.db('users').where({ login: 'marie' }).update({ locked: true, failed_attempts: 3 });
+    expect((await sesam(['users', 'get', 'marie'])).stdout).toMatch(/^state:\s+locked/m);
+    const res = await sesam(['users', 'unlock', 'marie']);
+    expect(res).toMatchObject({ code: 0, stderr: '' });
+    expect(res.stdout.trim()).toBe('unlocked user marie');
+    const row = await server.sesam.db('users').where({ login: 'marie' }).first();
+    expect(row.locked).toBe(false);
+    expect(row.failed_attempts).toBe(0);
+    const events = JSON.parse((await sesam(['users', 'events', 'marie', '--type', 'account.unlocked', '--json'])).stdout) as any[];
+    expect(events).toHaveLength(1);
+  });
+
+  it('rotates the signing keys', async () => {
+    const before = JSON.parse((await sesam(['keys', 'list', '--json'])).stdout) as { kid: string; active: boolean }[];
+    const rotated = await sesam(['keys', 'rotate', '--json']);
+    expect(rotated.code).toBe(0);
+    const { kids } = JSON.parse(rotated.stdout) as { kids: string[] };
+    expect(kids).toHaveLength(2);
+    for (const kid of kids) expect(before.map((k) => k.kid)).not.toContain(kid);
+    const jwks = (await (await fetch(`${server.url}/jwks`)).json()) as { keys: { kid: string }[] };
+    expect(jwks.keys.map((k) => k.kid)).toEqual(expect.arrayContaining([...kids, ...before.filter((k) => k.active).map((k) => k.kid)]));
+    const table = await sesam(['keys', 'list']);
+    expect(lines(table.stdout).filter((l) => l.includes(' active '))).toHaveLength(2);
+  });
+
+  it('registers a client, showing a generated secret once', async () => {
+    const res = await sesam(['clients', 'create', 'portal', '--redirect-uri', 'https://portal.example/cb', '--auth-method', 'client_secret_basic', '--tenant', 'acme', '--first-party']);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/^client_secret: \S{32,}/m);
+    const shown = JSON.parse((await sesam(['clients', 'get', 'portal', '--json'])).stdout);
+    expect(shown).toMatchObject({ client_id: 'portal', tenants: ['acme'], first_party: true, redirect_uris: ['https://portal.example/cb'] });
+    expect(shown).not.toHaveProperty('client_secret');
+  });
+
+  it('finds the admin credentials in the data folder when the environment has none', async () => {
+    const res = await sesam(['tenants', 'list'], { PATH: env.PATH, SESAM_URL: server.url, SESAM_DATA_DIR: server.dataDir });
+    expect(res).toMatchObject({ code: 0, stderr: '' });
+    expect(lines(res.stdout)[0]).toMatch(/^ID\s+NAME/);
+    expect(res.stdout).toContain('Acme Titres-Services');
+  });
+
+  it('a usage error exits 2 with one line on stderr', async () => {
+    for (const args of [['users', 'frobnicate'], ['tenants', 'create', 'x'], ['users', 'list', '--bogus'], ['keys', 'list', 'extra']]) {
+      const res = await sesam(args);
+      expect(res.code).toBe(2);
+      expect(lines(res.stderr)).toHaveLength(1);
+      expect(res.stderr).toMatch(/^sesam: /);
+      expect(res.stdout).toBe('');
+    }
+  });
+
+  it('an unknown user, bad credentials or an unreachable server exit 1 with one clear line, no stack trace', async () => {
+    const unknown = await sesam(['users', 'get', 'nobody']);
+    expect(unknown.code).toBe(1);
+    expect(lines(unknown.stderr)).toEqual(['sesam: user nobody does not exist (HTTP 404)']);
+    expect(unknown.stdout).toBe('');
+
+    const badSecret = await sesam(['tenants', 'list'], { ...env, SESAM_ADMIN_CLIENT_SECRET: 'wrong-secret-0123456789abcdef0123456789' });
+    expect(badSecret.code).toBe(1);
+    expect(lines(badSecret.stderr)).toHaveLength(1);
+    expect(badSecret.stderr).toMatch(/could not get an admin token.*invalid_client/);
+
+    const down = await sesam(['tenants', 'list'], { ...env, SESAM_URL: 'http://127.0.0.1:1' });
+    expect(down.code).toBe(1);
+    expect(lines(down.stderr)).toHaveLength(1);
+    expect(down.stderr).toMatch(/cannot reach Sesam at http:\/\/127\.0\.0\.1:1/);
+    expect(down.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('migrate runs the migrations on the configured database, without the API', async () => {
+    const res = await sesam(['migrate'], { PATH: env.PATH, DATABASE_URL: server.databaseUrl!, SESAM_DATA_DIR: server.dataDir });
+    expect(res).toMatchObject({ code: 0, stderr: '' });
+    expect(res.stdout.trim()).toBe('the database is up to date');
+  });
+});
