@@ -36,6 +36,8 @@ const schema = z.object({
   ISSUER: url(['http:', 'https:']).optional(),
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
+  /** Prefix of every Redis key, so several deployments (or test runs) can share one Redis. */
+  REDIS_KEY_PREFIX: z.string().regex(/^[\w:.-]{0,64}$/, 'must be up to 64 letters, digits, colons, dots, dashes or underscores').default('sesam:'),
   SESAM_DATA_DIR: z.string().min(1).default('./.sesam'),
   SESAM_IMPORT: z.string().min(1).optional(),
   SMS_OUTBOX: z.string().min(1).optional(),
@@ -85,6 +87,7 @@ export type Settings = Readonly<{
   issuer: string;
   databaseUrl?: string;
   redisUrl?: string;
+  redisKeyPrefix: string;
   dataDir: string;
   importFile?: string;
   smsOutbox?: string;
@@ -133,6 +136,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     issuer,
     databaseUrl: s.DATABASE_URL,
     redisUrl: s.REDIS_URL,
+    redisKeyPrefix: s.REDIS_KEY_PREFIX,
     dataDir: path.resolve(s.SESAM_DATA_DIR),
     importFile: s.SESAM_IMPORT ? path.resolve(s.SESAM_IMPORT) : undefined,
     smsOutbox: s.SMS_OUTBOX ? path.resolve(s.SMS_OUTBOX) : undefined,

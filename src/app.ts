@@ -51,6 +51,7 @@ import { RecoveryCodes } from './domain/recovery-codes.js';
 import { TrustedDevices } from './domain/trusted-devices.js';
 import { createSmsTransport } from './delivery/sms.js';
 import { SmsSendLimiter } from './security/rate-limits.js';
+import { SecondFactors } from './domain/second-factors.js';
 
 /** A problem that stops the server at start, with a message for the operator. */
 export class StartupError extends Error {
@@ -77,7 +78,7 @@ export async function createSesam(settings: Settings, logger: Logger = createLog
   const db = openDatabase({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir });
   const applied = await migrateLatest(db);
   if (applied.length) logger.info({ applied }, 'migrations applied');
-  const redis = settings.redisUrl ? openRedis(settings.redisUrl) : undefined;
+  const redis = settings.redisUrl ? openRedis(settings.redisUrl, settings.redisKeyPrefix) : undefined;
   const kv: KeyValueStore = redis ? new RedisKeyValueStore(redis) : new SqlKeyValueStore(db);
 
   const cipher = new Cipher(loadMasterKey(settings.encryptionKey, settings.dataDir));
@@ -229,7 +230,8 @@ export async function createSesam(settings: Settings, logger: Logger = createLog
 
   const interactions = interactionRouter(services);
   app.use(interactions.routes()).use(interactions.allowedMethods());
-  const admin = adminRouter({ directory, events: eventsRepo, provider: () => host.current, rotateKeys, logger, issuer: settings.issuer, db });
+  const secondFactors = new SecondFactors({ users, totp, recoveryCodes, trustedDevices, events });
+  const admin = adminRouter({ directory, events: eventsRepo, provider: () => host.current, rotateKeys, logger, issuer: settings.issuer, db, secondFactors });
   app.use(admin.routes()).use(admin.allowedMethods());
   app.use(host.middleware());
 

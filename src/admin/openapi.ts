@@ -88,15 +88,19 @@ const body = (schema: JsonSchema | Reference, description?: string): RequestBody
 });
 const createdHeaders = { Location: { description: 'The new resource', schema: { type: 'string' } } };
 
-/** 401 and 403 apply to every authenticated operation; 400/404/409/413/415 where they can happen. */
+/** 401 and 403 apply to every authenticated operation; 400/404/409/413/415/501 where they can happen. */
 function op(operation: Omit<Operation, 'responses'> & { responses: Record<string, ResponseObject | Reference> }, errors: string[] = []): Operation {
   const responses: Record<string, ResponseObject | Reference> = { ...operation.responses };
   for (const code of [...errors, '401', '403']) {
-    responses[code] = response({ '400': 'BadRequest', '401': 'Unauthorized', '403': 'Forbidden', '404': 'NotFound', '409': 'Conflict', '413': 'TooLarge', '415': 'NotJson' }[code]!);
+    responses[code] = response(
+      { '400': 'BadRequest', '401': 'Unauthorized', '403': 'Forbidden', '404': 'NotFound', '409': 'Conflict', '413': 'TooLarge', '415': 'NotJson', '501': 'NotImplemented' }[code]!,
+    );
   }
   return { ...operation, responses };
 }
 const WITH_BODY = ['400', '413', '415'];
+/** Second-factor operations: an unknown user, or a server built without second factors. */
+const SECOND_FACTOR_ERRORS = ['404', '501'];
 
 const nullable = (type: string, extra: JsonSchema = {}): JsonSchema => ({ type: [type, 'null'], ...extra });
 const dateTime = { type: 'string', format: 'date-time' };
@@ -107,7 +111,10 @@ export function openApiDocument(issuer: string): OpenApiDocument {
       type: 'object',
       required: ['error', 'error_description'],
       properties: {
-        error: { type: 'string', description: 'invalid_request, invalid_token, insufficient_scope, not_found, conflict, method_not_allowed or server_error' },
+        error: {
+          type: 'string',
+          description: 'invalid_request, invalid_token, insufficient_scope, not_found, conflict, method_not_allowed, not_implemented or server_error',
+        },
         error_description: { type: 'string', description: 'One line: `<field>: <problem>` for validation errors' },
       },
     },
@@ -138,6 +145,8 @@ export function openApiDocument(issuer: string): OpenApiDocument {
         email: nullable('string'),
         name: nullable('string'),
         phone: nullable('string', { description: 'E.164' }),
+        phoneVerifiedAt: nullable('string', { format: 'date-time', description: 'When an SMS code proved the phone: SMS is a usable second factor' }),
+        preferredFactor: nullable('string', { description: 'The second factor offered first at sign-in' }),
         locale: nullable('string'),
         mustChangePassword: { type: 'boolean', description: 'The user must choose a new password at the next sign-in' },
         disabled: { type: 'boolean' },
@@ -164,6 +173,41 @@ export function openApiDocument(issuer: string): OpenApiDocument {
       required: ['password'],
       additionalProperties: false,
       properties: { password: { type: 'string', minLength: 1, maxLength: 256, description: 'An initial password the user must change at the next sign-in' } },
+    },
+    SecondFactorStatus: {
+      type: 'object',
+      description: "A user's second factors",
+      required: ['sms', 'totp', 'recoveryCodesRemaining', 'trustedDevices'],
+      properties: {
+        sms: { type: 'boolean', description: 'The phone number is proven by an SMS code' },
+        totp: { type: 'boolean', description: 'A confirmed authenticator app' },
+        recoveryCodesRemaining: { type: 'integer', minimum: 0, description: 'Unused recovery codes' },
+        trustedDevices: { type: 'integer', minimum: 0, description: 'Browsers that skip the second factor (neither revoked nor expired)' },
+      },
+    },
+    TrustedDevice: {
+      type: 'object',
+      description: 'A browser remembered after a second factor; never its token',
+      required: ['id', 'createdAt', 'expiresAt'],
+      properties: {
+        id: { type: 'string', format: 'uuid' },
+        userAgent: nullable('string'),
+        ip: nullable('string'),
+        createdAt: dateTime,
+        lastUsedAt: nullable('string', { format: 'date-time' }),
+        expiresAt: dateTime,
+      },
+    },
+    RecoveryCodes: {
+      type: 'object',
+      required: ['codes'],
+      properties: {
+        codes: {
+          type: 'array',
+          items: { type: 'string', pattern: '^[a-z2-7]{5}-[a-z2-7]{5}$' },
+          description: 'Single-use codes, shown this once; every earlier code no longer works',
+        },
+      },
     },
     Client: {
       type: 'object',
@@ -219,7 +263,21 @@ export function openApiDocument(issuer: string): OpenApiDocument {
       properties: {
         id: { type: 'integer' },
         at: dateTime,
-        type: { type: 'string', examples: ['login.success', 'login.failure', 'account.locked', 'account.unlocked', 'admin.user_created', 'admin.password_reset', 'admin.keys_rotated'] },
+        type: {
+          type: 'string',
+          examples: [
+            'login.success',
+            'login.failure',
+            'account.locked',
+            'account.unlocked',
+            'admin.user_created',
+            'admin.password_reset',
+            'admin.second_factors_reset',
+            'admin.device_revoked',
+            'admin.recovery_codes_regenerated',
+            'admin.keys_rotated',
+          ],
+        },
         userId: nullable('string', { format: 'uuid' }),
         tenantId: nullable('string'),
         clientId: nullable('string'),
@@ -235,6 +293,7 @@ export function openApiDocument(issuer: string): OpenApiDocument {
     tenantId: { name: 'id', in: 'path', required: true, description: 'Tenant id', schema: { type: 'string' } },
     userId: { name: 'id', in: 'path', required: true, description: 'User id (uuid), login or e-mail', schema: { type: 'string' } },
     clientId: { name: 'id', in: 'path', required: true, description: 'client_id', schema: { type: 'string' } },
+    deviceId: { name: 'deviceId', in: 'path', required: true, description: 'Trusted device id', schema: { type: 'string', format: 'uuid' } },
     limit: { name: 'limit', in: 'query', description: 'At most this many (1-1000, default 100)', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
     offset: { name: 'offset', in: 'query', description: 'Skip this many', schema: { type: 'integer', minimum: 0, default: 0 } },
     tenantFilter: { name: 'tenant', in: 'query', description: 'Only this tenant', schema: { type: 'string' } },
@@ -254,6 +313,7 @@ export function openApiDocument(issuer: string): OpenApiDocument {
     Conflict: error('Already exists, or still in use'),
     TooLarge: error('Body larger than 256kb'),
     NotJson: error('A body that is not application/json'),
+    NotImplemented: error('This server was built without the feature (`not_implemented`)'),
   };
 
   const tags = ['tenants', 'users', 'clients', 'keys', 'events'];
@@ -396,6 +456,70 @@ export function openApiDocument(issuer: string): OpenApiDocument {
         ['400', '404'],
       ),
     },
+    [`${v1}/users/{id}/second-factors`]: {
+      parameters: [param('userId')],
+      get: op(
+        {
+          operationId: 'getUserSecondFactors',
+          summary: "A user's second factors",
+          tags: ['users'],
+          responses: { '200': json(ref('SecondFactorStatus'), 'Which second factors the user has') },
+        },
+        SECOND_FACTOR_ERRORS,
+      ),
+      delete: op(
+        {
+          operationId: 'resetUserSecondFactors',
+          summary: "Switch a user's second factors off (a lost phone)",
+          description:
+            'Removes the authenticator app and the recovery codes, unproves the phone (the number stays), forgets the preferred factor and ' +
+            'revokes every trusted device; records `admin.second_factors_reset`. The user signs in with the password and enrols again ' +
+            'when the tenant requires a second factor.',
+          tags: ['users'],
+          responses: { '204': { description: 'Reset' } },
+        },
+        SECOND_FACTOR_ERRORS,
+      ),
+    },
+    [`${v1}/users/{id}/devices`]: {
+      parameters: [param('userId')],
+      get: op(
+        {
+          operationId: 'listUserDevices',
+          summary: "A user's trusted devices, newest first",
+          description: 'Devices neither revoked nor expired; never their token.',
+          tags: ['users'],
+          responses: { '200': listOf('TrustedDevice', 'Trusted devices, newest first') },
+        },
+        SECOND_FACTOR_ERRORS,
+      ),
+    },
+    [`${v1}/users/{id}/devices/{deviceId}`]: {
+      parameters: [param('userId'), param('deviceId')],
+      delete: op(
+        {
+          operationId: 'revokeUserDevice',
+          summary: 'Revoke a trusted device',
+          description: 'The browser must pass the second factor again; records `admin.device_revoked`. 404 when the user has no such device still trusted.',
+          tags: ['users'],
+          responses: { '204': { description: 'Revoked' } },
+        },
+        SECOND_FACTOR_ERRORS,
+      ),
+    },
+    [`${v1}/users/{id}/recovery-codes`]: {
+      parameters: [param('userId')],
+      post: op(
+        {
+          operationId: 'regenerateUserRecoveryCodes',
+          summary: 'Issue new recovery codes',
+          description: 'Replaces all earlier codes; the new ones are in the answer, this once. Records `admin.recovery_codes_regenerated`.',
+          tags: ['users'],
+          responses: { '200': json(ref('RecoveryCodes'), 'The new codes, shown this once') },
+        },
+        ['415', ...SECOND_FACTOR_ERRORS],
+      ),
+    },
     [`${v1}/clients`]: {
       get: op({ operationId: 'listClients', summary: 'List client apps', tags: ['clients'], responses: { '200': listOf('Client', 'Clients, by client_id') } }),
       post: op(
@@ -459,7 +583,8 @@ export function openApiDocument(issuer: string): OpenApiDocument {
       title: 'Sesam admin API',
       version: '1',
       description:
-        'Tenants, users, client apps, signing keys and the event log of a Sesam server. Authenticate with an access token obtained by ' +
+        'Tenants, users (and their second factors), client apps, signing keys and the event log of a Sesam server. ' +
+        'Authenticate with an access token obtained by ' +
         'client_credentials (scope `admin`) at the token endpoint, sent as `Authorization: Bearer <token>`. Errors are ' +
         '`{ error, error_description }`. The `sesam` CLI is a client of this API.',
     },

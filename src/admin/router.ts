@@ -1,6 +1,6 @@
 /**
- * The admin API (`/admin/v1`, JSON): tenants, users, client apps, signing keys and the event
- * log, for operators and the `sesam` CLI. A thin layer over the Directory: it authenticates
+ * The admin API (`/admin/v1`, JSON): tenants, users (and their second factors), client apps,
+ * signing keys and the event log, for operators and the `sesam` CLI. A thin layer over the Directory: it authenticates
  * (auth.ts), validates, calls the domain and shapes the answer; errors are JSON (errors.ts).
  * `GET /admin/openapi.json` describes it all (openapi.ts).
  */
@@ -12,6 +12,7 @@ import { z } from 'zod';
 import type { Logger } from '../logger.js';
 import type { Queryable } from '../storage/database.js';
 import type { Directory } from '../domain/directory.js';
+import type { SecondFactors } from '../domain/second-factors.js';
 import type { EventsRepository } from '../repositories/events-repository.js';
 import type { EventRecord } from '../domain/types.js';
 import { clientInputSchema, describeZodError, tenantIdSchema, tenantInputSchema, userInputSchema } from '../domain/schemas.js';
@@ -33,6 +34,8 @@ export interface AdminRouterDeps {
    * without it, the directory's own connection is used.
    */
   db?: Queryable;
+  /** Second factors of users (status, reset, trusted devices, recovery codes); without it those routes answer 501. */
+  secondFactors?: SecondFactors;
 }
 
 export const API_PREFIX = '/v1';
@@ -191,6 +194,36 @@ export function adminRouter(deps: AdminRouterDeps): Router {
     ctx.body = await events.list({ userId, tenantId: q.tenant, type: q.type, limit: q.limit });
   });
 
+  // --- second factors (a lost phone: an admin switches them off; trusted devices)
+  route.get('/users/:id/second-factors', async (ctx) => {
+    const { secondFactors, user } = await secondFactorsOf(ctx);
+    ctx.body = await secondFactors.status(user.id);
+  });
+
+  route.delete('/users/:id/second-factors', async (ctx) => {
+    const { secondFactors, user } = await secondFactorsOf(ctx);
+    await secondFactors.reset(user.id, ctx.state.actor);
+    noContent(ctx);
+  });
+
+  route.get('/users/:id/devices', async (ctx) => {
+    const { secondFactors, user } = await secondFactorsOf(ctx);
+    ctx.body = await secondFactors.devices(user.id);
+  });
+
+  route.delete('/users/:id/devices/:deviceId', async (ctx) => {
+    const { secondFactors, user } = await secondFactorsOf(ctx);
+    if (!(await secondFactors.revokeDevice(user.id, ctx.params.deviceId, ctx.state.actor))) {
+      throw notFound(`user ${ctx.params.id} has no trusted device ${ctx.params.deviceId}`);
+    }
+    noContent(ctx);
+  });
+
+  route.post('/users/:id/recovery-codes', async (ctx) => {
+    const { secondFactors, user } = await secondFactorsOf(ctx);
+    ctx.body = { codes: await secondFactors.regenerateRecoveryCodes(user.id, ctx.state.actor) };
+  });
+
   // --- clients
   route.get('/clients', async (ctx) => {
     ctx.body = (await directory.clients.list()).map(clientView);
@@ -259,6 +292,13 @@ export function adminRouter(deps: AdminRouterDeps): Router {
     }
     throw notFound(`no such admin resource: ${ctx.path} (see /admin/openapi.json)`);
   });
+
+  /** The second-factor service (501 when this server has none) and the user the path names. */
+  async function secondFactorsOf(ctx: Ctx) {
+    const { secondFactors } = deps;
+    if (!secondFactors) throw new ApiError(501, 'not_implemented', 'second factors are not available on this server');
+    return { secondFactors, user: await directory.requireUser(ctx.params.id) };
+  }
 
   /** Events may outlive their user: a uuid is taken as is, a login or e-mail must exist. */
   async function userIdFor(idOrIdentifier: string): Promise<string> {

@@ -190,6 +190,8 @@ function fields(out: Run['out'], obj: Record<string, unknown>, keys: string[]): 
   for (const k of keys) out(`${`${k}:`.padEnd(width)} ${cell(obj[k])}`);
 }
 
+const yesNo = (v: unknown) => (v ? 'yes' : 'no');
+
 const when = (iso: unknown) => (typeof iso === 'string' ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : iso);
 
 function userState(u: any): string {
@@ -404,6 +406,64 @@ const commands: Record<string, Command> = {
       const events = await api.call('GET', `/users/${enc(args[0])}/events${query({ type: opts.type, limit: opts.limit })}`);
       if (json) return out(JSON.stringify(events, null, 2));
       printEvents(out, events, false);
+    },
+  },
+  'users second-factors': {
+    usage: 'users second-factors <id|login|email>',
+    summary: "show a user's second factors (SMS, authenticator app, recovery codes, trusted devices)",
+    args: ['user'],
+    async run({ api, out, json, args }) {
+      const s = await api.call('GET', `/users/${enc(args[0])}/second-factors`);
+      if (json) return out(JSON.stringify(s, null, 2));
+      fields(out, { sms: yesNo(s.sms), totp: yesNo(s.totp), recoveryCodes: `${s.recoveryCodesRemaining} left`, trustedDevices: s.trustedDevices }, [
+        'sms',
+        'totp',
+        'recoveryCodes',
+        'trustedDevices',
+      ]);
+    },
+  },
+  'users reset-2fa': {
+    usage: 'users reset-2fa <id|login|email>',
+    summary: "switch a user's second factors off (lost phone): app, recovery codes, phone proof, trusted devices",
+    args: ['user'],
+    async run({ api, out, json, args }) {
+      await api.call('DELETE', `/users/${enc(args[0])}/second-factors`);
+      out(json ? JSON.stringify({ reset: 'second-factors', user: args[0] }) : `reset the second factors of ${args[0]}: they sign in with their password and enrol again`);
+    },
+  },
+  'users devices': {
+    usage: 'users devices <id|login|email>',
+    summary: "a user's trusted devices (browsers that skip the second factor), newest first",
+    args: ['user'],
+    async run({ api, out, json, args }) {
+      const devices = await api.call('GET', `/users/${enc(args[0])}/devices`);
+      if (json) return out(JSON.stringify(devices, null, 2));
+      table(
+        out,
+        ['ID', 'CREATED', 'LAST_USED', 'EXPIRES', 'IP', 'USER_AGENT'],
+        devices.map((d: any) => [d.id, when(d.createdAt), when(d.lastUsedAt), when(d.expiresAt), d.ip, d.userAgent]),
+      );
+    },
+  },
+  'users revoke-device': {
+    usage: 'users revoke-device <id|login|email> <device_id>',
+    summary: 'revoke a trusted device: it must pass the second factor again',
+    args: ['user', 'device_id'],
+    async run({ api, out, json, args }) {
+      await api.call('DELETE', `/users/${enc(args[0])}/devices/${enc(args[1])}`);
+      out(json ? JSON.stringify({ revoked: 'device', user: args[0], id: args[1] }) : `revoked device ${args[1]} of ${args[0]}`);
+    },
+  },
+  'users recovery-codes': {
+    usage: 'users recovery-codes <id|login|email>',
+    summary: 'issue new recovery codes (the earlier ones stop working); shown once',
+    args: ['user'],
+    async run({ api, out, json, args }) {
+      const r = await api.call('POST', `/users/${enc(args[0])}/recovery-codes`);
+      if (json) return out(JSON.stringify(r, null, 2));
+      out(`new recovery codes for ${args[0]} (shown this once; the earlier ones no longer work):`);
+      for (const code of r.codes) out(`  ${code}`);
     },
   },
 

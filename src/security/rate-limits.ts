@@ -150,15 +150,15 @@ export class SmsSendLimiter {
 
   /**
    * Asks to send one SMS to `phone` (E.164) for `userId` from `ip`. When allowed, the send is
-   * counted in every applicable window. When refused, `retryAt` is when every exhausted window
-   * has ended (so a new try then really can pass, unless other sends fill a window meanwhile)
-   * and `limit` names the window that ends last.
+   * counted in every applicable window. When refused, `retryAt` is when every window that is
+   * full has ended (so a new try then really can pass, unless other sends fill a window
+   * meanwhile) and `limit` names the window that ends last.
    *
-   * A send refused because a window was already full is not counted anywhere (a user who keeps
-   * pressing "resend" does not use up the quota of their office's shared IP). Sends racing for
-   * the last slot are all counted, and only those that got a slot in every window pass, so
-   * concurrency can refuse a little more, never allow more. Throws when the store fails: the
-   * caller should then not send.
+   * A send refused because a window was already full is not counted anywhere: a user who keeps
+   * pressing "resend" does not use up the quota of their office's shared IP. Sends racing for
+   * the last slot count window after window (atomically, in a fixed order) and stop at the first
+   * window that overflows: only those that got a slot in every window pass, so concurrency can
+   * refuse a little more, never allow more. Throws when the store fails: then do not send.
    */
   async consume(keys: { phone: string; userId?: string; ip?: string }): Promise<SmsSendDecision> {
     const applicable: { window: Window; id: string }[] = [];
@@ -171,18 +171,25 @@ export class SmsSendLimiter {
     add('account', keys.userId);
     add('ip', keys.ip === undefined ? undefined : ipBucket(keys.ip));
 
-    const before = await Promise.all(applicable.map(({ window, id }) => window.counter.peek(id)));
-    let exhausted = applicable.filter((_, i) => before[i] >= applicable[i].window.max);
-    if (exhausted.length === 0) {
-      const after = await Promise.all(applicable.map(({ window, id }) => window.counter.hit(id)));
-      exhausted = applicable.filter((_, i) => after[i] > applicable[i].window.max);
-      if (exhausted.length === 0) return { allowed: true };
+    const counts = await Promise.all(applicable.map(({ window, id }) => window.counter.peek(id)));
+    if (applicable.every(({ window }, i) => counts[i] < window.max)) {
+      let overflow = -1;
+      for (let i = 0; i < applicable.length && overflow < 0; i++) {
+        counts[i] = await applicable[i].window.counter.hit(applicable[i].id);
+        if (counts[i] > applicable[i].window.max) overflow = i;
+      }
+      if (overflow < 0) return { allowed: true };
+      // Windows after the one that overflowed were not counted: see whether they are full now.
+      const rest = applicable.slice(overflow + 1);
+      const restCounts = await Promise.all(rest.map(({ window, id }) => window.counter.peek(id)));
+      restCounts.forEach((c, j) => (counts[overflow + 1 + j] = c));
     }
 
+    const full = applicable.filter(({ window }, i) => counts[i] >= window.max);
     const now = Date.now();
-    const resets = await Promise.all(exhausted.map(({ window, id }) => window.counter.resetAt(id)));
-    let latest = { at: 0, kind: exhausted[0].window.kind };
-    exhausted.forEach(({ window }, i) => {
+    const resets = await Promise.all(full.map(({ window, id }) => window.counter.resetAt(id)));
+    let latest = { at: 0, kind: full[0].window.kind };
+    full.forEach(({ window }, i) => {
       const recorded = resets[i];
       // Unknown (the window's opener has not recorded its end yet): a full window from now is
       // never too early.

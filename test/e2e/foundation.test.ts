@@ -80,7 +80,7 @@ describe('foundation: OIDC end to end on PostgreSQL + Redis', () => {
     const kid = decodeProtectedHeader(tokens.id_token!).kid;
     const refreshToken = refreshed.refresh_token ?? tokens.refresh_token!;
     await server.sesam.close();
-    const restarted = await startTestServer({ reuse: { dataDir: server.dataDir, databaseUrl: server.databaseUrl }, redis: true, env: { PORT: server.env.PORT, ISSUER: server.issuer } });
+    const restarted = await startTestServer({ reuse: { dataDir: server.dataDir, databaseUrl: server.databaseUrl, redisKeyPrefix: server.env.REDIS_KEY_PREFIX }, redis: true, env: { PORT: server.env.PORT, ISSUER: server.issuer } });
     try {
       const rp2 = await relyingParty(restarted.issuer, 'jobtracker', SECRET, REDIRECT);
       const jwks = (await (await fetch(`${restarted.url}/jwks`)).json()) as { keys: { kid: string }[] };

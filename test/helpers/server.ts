@@ -25,7 +25,7 @@ export interface TestServerOptions {
   import?: unknown;
   env?: Record<string, string>;
   /** Reuse a data folder / database of an earlier server (restart tests). */
-  reuse?: { dataDir: string; databaseUrl?: string };
+  reuse?: { dataDir: string; databaseUrl?: string; redisKeyPrefix?: string };
   host?: 'localhost' | '127.0.0.1';
 }
 
@@ -72,7 +72,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     SESAM_DATA_DIR: dataDir,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
-    ...(options.redis ? { REDIS_URL: REDIS_URL } : {}),
+    // A key prefix of its own: counters and tokens of other runs never leak in.
+    ...(options.redis ? { REDIS_URL: REDIS_URL, REDIS_KEY_PREFIX: options.reuse?.redisKeyPrefix ?? `sesam-test-${port}-${Date.now()}:` } : {}),
     ...options.env,
   };
   if (options.import) {
@@ -94,10 +95,23 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       await sesam.close();
       if (!stopOptions.keepData) {
         await dropDatabase?.();
+        if (env.REDIS_KEY_PREFIX) await deleteRedisKeys(env.REDIS_KEY_PREFIX);
         fs.rmSync(dataDir, { recursive: true, force: true });
       }
     },
   };
+}
+
+async function deleteRedisKeys(prefix: string): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(REDIS_URL);
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) await redis.del(...keys);
+  } while (cursor !== '0');
+  redis.disconnect();
 }
 
 /** An access token for the admin API, by client_credentials with the bootstrap admin client. */

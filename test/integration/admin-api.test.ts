@@ -1,13 +1,25 @@
 /**
  * The admin API against a real Sesam on PostgreSQL + Redis: bearer authentication (401/403),
  * tenants, users and clients end to end, unlock, initial passwords, key rotation seen in the
- * JWKS, JSON errors for bad bodies and bad references, and an OpenAPI document that lists
+ * JWKS, second factors (status, the reset for a lost phone, trusted devices, new recovery
+ * codes), JSON errors for bad bodies and bad references, and an OpenAPI document that lists
  * every route the router serves.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import argon2 from 'argon2';
+import Koa from 'koa';
+import { Secret, TOTP } from 'otpauth';
 import { startTestServer, adminToken, type TestServer } from '../helpers/server.js';
 import { adminRouter } from '../../src/admin/router.js';
+import { FactorsRepository } from '../../src/repositories/factors-repository.js';
+import { DevicesRepository } from '../../src/repositories/devices-repository.js';
+import { TotpService } from '../../src/domain/totp.js';
+import { RecoveryCodes } from '../../src/domain/recovery-codes.js';
+import { TrustedDevices } from '../../src/domain/trusted-devices.js';
+import { Cipher } from '../../src/secrets/cipher.js';
+import { loadMasterKey } from '../../src/secrets/master-key.js';
 
 interface Answer {
   status: number;
@@ -346,6 +358,172 @@ describe('admin API (PostgreSQL + Redis)', () => {
     });
   });
 
+  describe('second factors', () => {
+    let userId: string;
+    let totp: TotpService;
+    let otp: TOTP;
+    let recovery: RecoveryCodes;
+    let devices: TrustedDevices;
+    let oldCodes: string[];
+    let laptop: { id: string; token: string };
+    let phone: { id: string; token: string };
+
+    beforeAll(async () => {
+      const db = server.sesam.db;
+      const factors = new FactorsRepository(db);
+      // The server's own key, so the factor is one the server itself can read.
+      totp = new TotpService(factors, new Cipher(loadMasterKey(server.sesam.settings.encryptionKey, server.sesam.settings.dataDir)));
+      recovery = new RecoveryCodes(factors);
+      devices = new TrustedDevices(new DevicesRepository(db));
+
+      const created = await api('POST', '/v1/users', { login: 'sophie', email: 'sophie@example.be', phone: '0471 11 22 33', password: 'initial-password-2' });
+      expect(created.status).toBe(201);
+      userId = created.body.id;
+      await server.sesam.directory.users.update(userId, { phoneVerifiedAt: new Date(), preferredFactor: 'totp' });
+      const secret = totp.newSecret();
+      otp = new TOTP({ secret: Secret.fromBase32(secret), algorithm: 'SHA1', digits: 6, period: 30 });
+      expect(await totp.confirm(userId, secret, otp.generate())).toBe(true);
+      oldCodes = await recovery.regenerate(userId);
+      laptop = await devices.trust(userId, { userAgent: 'Firefox on the office laptop', ip: '192.0.2.10', days: 30 });
+      phone = await devices.trust(userId, { userAgent: 'Safari on the lost phone', ip: '198.51.100.7', days: 30 });
+    });
+
+    it("shows a user's second factors, by uuid, login or e-mail", async () => {
+      for (const id of [userId, 'sophie', 'SOPHIE@example.be']) {
+        const res = await api('GET', `/v1/users/${encodeURIComponent(id)}/second-factors`);
+        expect(res.status).toBe(200);
+        expect(res.body).toEqual({ sms: true, totp: true, recoveryCodesRemaining: 10, trustedDevices: 2 });
+      }
+      const unknown = await api('GET', '/v1/users/nobody/second-factors');
+      expect(unknown.status).toBe(404);
+      expect(unknown.body.error).toBe('not_found');
+      expect(unknown.body.error_description).toContain('nobody');
+      expect((await api('GET', '/v1/users/00000000-0000-4000-8000-000000000000/second-factors')).status).toBe(404);
+    });
+
+    it('lists trusted devices newest first, never with their token or its hash', async () => {
+      const res = await api('GET', '/v1/users/sophie/devices');
+      expect(res.status).toBe(200);
+      expect(res.body.map((d: { id: string }) => d.id)).toEqual([phone.id, laptop.id]);
+      expect(res.body[0]).toMatchObject({ userAgent: 'Safari on the lost phone', ip: '198.51.100.7', lastUsedAt: null });
+      for (const d of res.body) {
+        expect(Object.keys(d).sort()).toEqual(['createdAt', 'expiresAt', 'id', 'ip', 'lastUsedAt', 'userAgent']);
+        expect(new Date(d.expiresAt).getTime()).toBeGreaterThan(Date.now());
+      }
+      const text = JSON.stringify(res.body);
+      const stored = await server.sesam.db('trusted_devices').where({ user_id: userId }).pluck('token_hash');
+      expect(stored).toHaveLength(2);
+      for (const secretValue of [laptop.token, phone.token, ...stored]) expect(text).not.toContain(secretValue);
+      expect(text).not.toMatch(/token/i);
+      expect((await api('GET', '/v1/users/nobody/devices')).status).toBe(404);
+    });
+
+    it('revokes one trusted device; an unknown, foreign or already revoked device is a 404', async () => {
+      const other = await api('POST', '/v1/users', { login: 'lucas' });
+      const foreign = await devices.trust(other.body.id, { days: 30 });
+      for (const deviceId of ['00000000-0000-4000-8000-000000000000', 'not-a-uuid', foreign.id]) {
+        const res = await api('DELETE', `/v1/users/sophie/devices/${deviceId}`);
+        expect(res.status).toBe(404);
+        expect(res.body.error).toBe('not_found');
+      }
+      expect(await devices.isTrusted(other.body.id, foreign.token)).toBe(true);
+      expect((await api('DELETE', `/v1/users/nobody/devices/${phone.id}`)).status).toBe(404);
+
+      const revoked = await api('DELETE', `/v1/users/sophie/devices/${phone.id}`);
+      expect(revoked.status).toBe(204);
+      expect(await devices.isTrusted(userId, phone.token)).toBe(false);
+      expect(await devices.isTrusted(userId, laptop.token)).toBe(true);
+      expect((await api('DELETE', `/v1/users/sophie/devices/${phone.id}`)).status).toBe(404);
+      expect((await api('GET', '/v1/users/sophie/devices')).body.map((d: { id: string }) => d.id)).toEqual([laptop.id]);
+
+      const events = await api('GET', '/v1/users/sophie/events?type=admin.device_revoked');
+      expect(events.body).toHaveLength(1);
+      expect(events.body[0]).toMatchObject({ userId, clientId: server.sesam.adminCredentials.clientId, details: { deviceId: phone.id } });
+    });
+
+    it('issues 10 new recovery codes, shown once, each good once; the earlier ones stop working', async () => {
+      const res = await api('POST', '/v1/users/sophie/recovery-codes');
+      expect(res.status).toBe(200);
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      const codes = res.body.codes as string[];
+      expect(codes).toHaveLength(10);
+      expect(new Set(codes).size).toBe(10);
+      for (const code of codes) expect(code).toMatch(/^[a-z2-7]{5}-[a-z2-7]{5}$/);
+      expect(await recovery.use(userId, oldCodes[0])).toBe(false);
+      expect(await recovery.use(userId, codes[3])).toBe(true);
+      expect(await recovery.use(userId, codes[3])).toBe(false);
+      expect((await api('GET', '/v1/users/sophie/second-factors')).body.recoveryCodesRemaining).toBe(9);
+      // Stored only as hashes: no code in the table.
+      const hashes = await server.sesam.db('recovery_codes').where({ user_id: userId }).pluck('code_hash');
+      for (const code of codes) expect(hashes.join()).not.toContain(code.replace('-', ''));
+      const events = await api('GET', '/v1/users/sophie/events?type=admin.recovery_codes_regenerated');
+      expect(events.body).toHaveLength(1);
+      expect(events.body[0].clientId).toBe(server.sesam.adminCredentials.clientId);
+      expect(JSON.stringify(events.body)).not.toContain(codes[0]);
+      expect((await api('POST', '/v1/users/nobody/recovery-codes')).status).toBe(404);
+    });
+
+    it('switches every second factor off for a lost phone, keeping the number, and records it', async () => {
+      const remaining = await recovery.regenerate(userId);
+      const res = await api('DELETE', '/v1/users/sophie/second-factors');
+      expect(res.status).toBe(204);
+      expect((await api('GET', '/v1/users/sophie/second-factors')).body).toEqual({ sms: false, totp: false, recoveryCodesRemaining: 0, trustedDevices: 0 });
+      expect(await totp.isEnrolled(userId)).toBe(false);
+      expect(await totp.verify(userId, otp.generate())).toBe('not_enrolled');
+      expect(await recovery.use(userId, remaining[0])).toBe(false);
+      expect(await devices.isTrusted(userId, laptop.token)).toBe(false);
+      expect((await api('GET', '/v1/users/sophie/devices')).body).toEqual([]);
+      const user = await server.sesam.directory.users.findById(userId);
+      expect(user).toMatchObject({ phone: '+32471112233', phoneVerifiedAt: null, preferredFactor: null });
+      expect(user!.passwordHash).toBeTruthy(); // the password stays
+
+      const events = await api('GET', '/v1/users/sophie/events?type=admin.second_factors_reset');
+      expect(events.body).toHaveLength(1);
+      expect(events.body[0]).toMatchObject({
+        userId,
+        clientId: server.sesam.adminCredentials.clientId,
+        details: { totp: true, recoveryCodes: 10, trustedDevices: 1, sms: true },
+      });
+
+      // Again: nothing left to remove, still fine.
+      expect((await api('DELETE', '/v1/users/sophie/second-factors')).status).toBe(204);
+      const unknown = await api('DELETE', '/v1/users/nobody/second-factors');
+      expect(unknown.status).toBe(404);
+      expect(unknown.body.error).toBe('not_found');
+    });
+
+    it('requires the admin token', async () => {
+      for (const [method, path] of [
+        ['GET', '/v1/users/sophie/second-factors'],
+        ['DELETE', '/v1/users/sophie/second-factors'],
+        ['GET', '/v1/users/sophie/devices'],
+        ['DELETE', `/v1/users/sophie/devices/${laptop.id}`],
+        ['POST', '/v1/users/sophie/recovery-codes'],
+      ]) {
+        const res = await api(method, path, undefined, { token: null });
+        expect(res.status).toBe(401);
+      }
+    });
+
+    it('answers 501 in JSON when the server was built without second factors', async () => {
+      const { directory, events, host, logger } = server.sesam;
+      const bare = adminRouter({ directory, events, provider: () => host.current, rotateKeys: async () => [], logger, issuer: server.issuer });
+      const app = new Koa();
+      app.use(bare.routes()).use(bare.allowedMethods());
+      const listener = http.createServer(app.callback());
+      await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+      try {
+        const { port } = listener.address() as AddressInfo;
+        const res = await fetch(`http://127.0.0.1:${port}/admin/v1/users/sophie/second-factors`, { headers: { authorization: `Bearer ${token}` } });
+        expect(res.status).toBe(501);
+        expect(res.headers.get('content-type')).toMatch(/application\/json/);
+        expect(((await res.json()) as { error: string }).error).toBe('not_implemented');
+      } finally {
+        await new Promise((resolve) => listener.close(resolve));
+      }
+    });
+  });
+
   describe('errors', () => {
     it('answers a malformed, oversized or non-JSON body with a JSON 4xx, never a 500', async () => {
       const malformed = await api('POST', '/v1/tenants', undefined, { raw: '{"id": "x", ' });
@@ -387,7 +565,17 @@ describe('admin API (PostgreSQL + Redis)', () => {
       expect(res.status).toBe(200);
       const doc = (await res.json()) as any;
       expect(doc.openapi).toBe('3.1.0');
-      for (const p of ['/admin/v1/tenants', '/admin/v1/tenants/{id}/policy', '/admin/v1/users/{id}/unlock', '/admin/v1/users/{id}/reset-password', '/admin/v1/clients/{id}', '/admin/v1/keys/rotate', '/admin/v1/events']) {
+      for (const p of [
+        '/admin/v1/tenants',
+        '/admin/v1/tenants/{id}/policy',
+        '/admin/v1/users/{id}/unlock',
+        '/admin/v1/users/{id}/reset-password',
+        '/admin/v1/users/{id}/second-factors',
+        '/admin/v1/users/{id}/devices/{deviceId}',
+        '/admin/v1/clients/{id}',
+        '/admin/v1/keys/rotate',
+        '/admin/v1/events',
+      ]) {
         expect(doc.paths).toHaveProperty([p]);
       }
       expect(doc.paths['/admin/v1/keys/rotate'].post).toBeDefined();

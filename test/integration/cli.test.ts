@@ -8,6 +8,10 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { FactorsRepository } from '../../src/repositories/factors-repository.js';
+import { DevicesRepository } from '../../src/repositories/devices-repository.js';
+import { RecoveryCodes } from '../../src/domain/recovery-codes.js';
+import { TrustedDevices } from '../../src/domain/trusted-devices.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const NODE = path.join(ROOT, 'node_modules/.bin/node');
@@ -112,6 +116,111 @@ describe('sesam CLI', () => {
     const shown = JSON.parse((await sesam(['clients', 'get', 'portal', '--json'])).stdout);
     expect(shown).toMatchObject({ client_id: 'portal', tenants: ['acme'], first_party: true, redirect_uris: ['https://portal.example/cb'] });
     expect(shown).not.toHaveProperty('client_secret');
+  });
+
+  describe('second factors of a user who lost their phone', () => {
+    let userId: string;
+    let recovery: RecoveryCodes;
+    let devices: TrustedDevices;
+    let device: { id: string; token: string };
+
+    beforeAll(async () => {
+      const created = await sesam(['users', 'create', 'piet', '--phone', '0472 99 88 77', '--tenant', 'acme', '--json']);
+      expect(created.code).toBe(0);
+      userId = JSON.parse(created.stdout).id;
+      const db = server.sesam.db;
+      const factors = new FactorsRepository(db);
+      recovery = new RecoveryCodes(factors);
+      devices = new TrustedDevices(new DevicesRepository(db));
+      // Only confirmed_at counts for "enrolled": a placeholder secret is enough here.
+      await factors.upsertTotp(userId, 'sealed-placeholder', { confirmedAt: new Date() });
+      await recovery.regenerate(userId);
+      await server.sesam.directory.users.update(userId, { phoneVerifiedAt: new Date(), preferredFactor: 'sms' });
+      device = await devices.trust(userId, { userAgent: 'Chrome on Android', ip: '203.0.113.9', days: 30 });
+    });
+
+    it('shows the second factors as fields and as JSON', async () => {
+      const res = await sesam(['users', 'second-factors', 'piet']);
+      expect(res).toMatchObject({ code: 0, stderr: '' });
+      expect(lines(res.stdout)).toEqual([
+        expect.stringMatching(/^sms:\s+yes$/),
+        expect.stringMatching(/^totp:\s+yes$/),
+        expect.stringMatching(/^recoveryCodes:\s+10 left$/),
+        expect.stringMatching(/^trustedDevices:\s+1$/),
+      ]);
+      const json = await sesam(['users', 'second-factors', userId, '--json']);
+      expect(JSON.parse(json.stdout)).toEqual({ sms: true, totp: true, recoveryCodesRemaining: 10, trustedDevices: 1 });
+    });
+
+    it('lists trusted devices without their token, and revokes one', async () => {
+      const table = await sesam(['users', 'devices', 'piet']);
+      expect(table.code).toBe(0);
+      const rows = lines(table.stdout);
+      expect(rows[0]).toMatch(/^ID\s+CREATED\s+LAST_USED\s+EXPIRES\s+IP\s+USER_AGENT$/);
+      expect(rows[1]).toMatch(new RegExp(`^${device.id}\\s.*203\\.0\\.113\\.9\\s+Chrome on Android$`));
+      const listed = JSON.parse((await sesam(['users', 'devices', 'piet', '--json'])).stdout) as any[];
+      expect(listed).toHaveLength(1);
+      expect(listed[0]).toMatchObject({ id: device.id, userAgent: 'Chrome on Android' });
+      expect(listed[0]).not.toHaveProperty('tokenHash');
+      expect(JSON.stringify(listed)).not.toContain(device.token);
+
+      const unknown = await sesam(['users', 'revoke-device', 'piet', '00000000-0000-4000-8000-000000000000']);
+      expect(unknown.code).toBe(1);
+      expect(lines(unknown.stderr)).toHaveLength(1);
+      expect(unknown.stderr).toMatch(/^sesam: .*00000000-0000-4000-8000-000000000000.*\(HTTP 404\)$/m);
+
+      const revoked = await sesam(['users', 'revoke-device', 'piet', device.id]);
+      expect(revoked).toMatchObject({ code: 0, stderr: '' });
+      expect(revoked.stdout.trim()).toBe(`revoked device ${device.id} of piet`);
+      expect(await devices.isTrusted(userId, device.token)).toBe(false);
+      expect(lines((await sesam(['users', 'devices', 'piet'])).stdout)).toEqual(['(none)']);
+    });
+
+    it('issues new recovery codes, shown once', async () => {
+      const res = await sesam(['users', 'recovery-codes', 'piet']);
+      expect(res).toMatchObject({ code: 0, stderr: '' });
+      const [heading, ...codes] = lines(res.stdout);
+      expect(heading).toMatch(/shown this once/);
+      expect(codes).toHaveLength(10);
+      for (const code of codes) expect(code.trim()).toMatch(/^[a-z2-7]{5}-[a-z2-7]{5}$/);
+      expect(await recovery.use(userId, codes[0].trim())).toBe(true);
+
+      const json = JSON.parse((await sesam(['users', 'recovery-codes', 'piet', '--json'])).stdout) as { codes: string[] };
+      expect(json.codes).toHaveLength(10);
+      expect(await recovery.use(userId, codes[1].trim())).toBe(false); // replaced by the second batch
+      expect(await recovery.use(userId, json.codes[1])).toBe(true);
+    });
+
+    it('reset-2fa switches them all off and keeps the phone number', async () => {
+      await devices.trust(userId, { days: 30 });
+      const res = await sesam(['users', 'reset-2fa', 'piet']);
+      expect(res).toMatchObject({ code: 0, stderr: '' });
+      expect(res.stdout).toMatch(/^reset the second factors of piet/);
+      const status = JSON.parse((await sesam(['users', 'second-factors', 'piet', '--json'])).stdout);
+      expect(status).toEqual({ sms: false, totp: false, recoveryCodesRemaining: 0, trustedDevices: 0 });
+      expect((await server.sesam.directory.users.findById(userId))!.phone).toBe('+32472998877');
+      const events = JSON.parse((await sesam(['users', 'events', 'piet', '--type', 'admin.second_factors_reset', '--json'])).stdout) as any[];
+      expect(events).toHaveLength(1);
+
+      const json = await sesam(['users', 'reset-2fa', 'piet', '--json']);
+      expect(json.code).toBe(0);
+      expect(JSON.parse(json.stdout)).toEqual({ reset: 'second-factors', user: 'piet' });
+      const unknown = await sesam(['users', 'reset-2fa', 'nobody']);
+      expect(unknown.code).toBe(1);
+      expect(lines(unknown.stderr)).toEqual(['sesam: user nobody does not exist (HTTP 404)']);
+    });
+
+    it('the new commands are in the help, and check their arguments', async () => {
+      const help = await sesam(['help']);
+      for (const command of ['users second-factors', 'users reset-2fa', 'users devices', 'users revoke-device', 'users recovery-codes']) {
+        expect(help.stdout).toContain(`  ${command} <id|login|email>`);
+      }
+      for (const args of [['users', 'revoke-device', 'piet'], ['users', 'reset-2fa'], ['users', 'second-factors', 'piet', 'extra']]) {
+        const res = await sesam(args);
+        expect(res.code).toBe(2);
+        expect(lines(res.stderr)).toHaveLength(1);
+      }
+    });
   });
 
   it('finds the admin credentials in the data folder when the environment has none', async () => {

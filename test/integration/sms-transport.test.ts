@@ -14,11 +14,20 @@ import { HttpSmsTransport, renderBody } from '../../src/delivery/sms-http.js';
 import { tmpDir } from '../helpers/stores.js';
 
 const silent = pino({ level: 'silent' });
+const dirs: string[] = [];
+function scratch(): string {
+  const dir = tmpDir();
+  dirs.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+});
 const TOKEN = 'Bearer gw-secret-token-42';
 
 describe('outbox transport', () => {
   it('appends one parseable JSON line per message, creating the folder', async () => {
-    const file = path.join(tmpDir(), 'nested', 'deeper', 'sms.jsonl');
+    const file = path.join(scratch(), 'nested', 'deeper', 'sms.jsonl');
     const transport = createSmsTransport(loadSettings({ SMS_TRANSPORT: 'outbox', SMS_OUTBOX: file, SMS_SENDER: 'SesamTest' }), silent);
     await transport.send({ to: '+32470123456', text: 'Votre code Sesam : 012345.' });
     await transport.send({ to: '+32470999999', text: 'a "quoted"\nline' });
@@ -33,7 +42,7 @@ describe('outbox transport', () => {
   });
 
   it('keeps lines whole under concurrent sends', async () => {
-    const file = path.join(tmpDir(), 'sms.jsonl');
+    const file = path.join(scratch(), 'sms.jsonl');
     const transport = createSmsTransport(loadSettings({ SMS_OUTBOX: file }), silent); // outbox by default when set
     const texts = Array.from({ length: 50 }, (_, i) => `message ${i} ${'x'.repeat(i * 20)}`);
     await Promise.all(texts.map((text) => transport.send({ to: '+32470123456', text })));
