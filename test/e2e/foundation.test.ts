@@ -16,6 +16,7 @@ const importFile = (REDIRECT: string) => ({
   users: [{ login: 'marie', email: 'marie@example.be', password: 'correct horse battery staple', mustChangePassword: false, tenants: ['acme'] }],
   clients: [
     { client_id: 'jobtracker', client_secret: SECRET, redirect_uris: [REDIRECT], post_logout_redirect_uris: [REDIRECT.replace('/cb', '/bye')], first_party: true },
+    { client_id: 'thirdparty', client_secret: 'thirdparty-secret-0123456789abcdef-xyz', client_name: 'Agenda Plus', redirect_uris: [REDIRECT] },
     { client_id: 'reporting', client_secret: 'reporting-secret-0123456789abcdef-xyz', grant_types: ['client_credentials'], redirect_uris: [], scope: 'openid' },
   ],
 });
@@ -99,6 +100,46 @@ describe('foundation: OIDC end to end on PostgreSQL + Redis', () => {
       await restarted.sesam.close(); // the database is dropped by server.stop() in afterAll
     }
     await context.close();
+  });
+
+  it('asks consent for a third-party app (deny ends at the app with access_denied), and logs out to the exact registered URI', async () => {
+    const fresh = await startTestServer({ backend: 'postgres', redis: true, import: importFile(REDIRECT) });
+    const third = await relyingParty(fresh.issuer, 'thirdparty', 'thirdparty-secret-0123456789abcdef-xyz', REDIRECT);
+    const context = await browser.newContext({ locale: 'en' });
+    const page = await context.newPage();
+    const denied = await authorizationRequest(third);
+    await page.goto(denied.url.href);
+    await fillIdentifier(page, 'marie');
+    await fillPassword(page, 'correct horse battery staple');
+    expect(await page.locator('h1').textContent()).toBe('Allow access');
+    expect(await page.locator('body').textContent()).toContain('Agenda Plus');
+    await page.click('button[value="deny"]');
+    const refused = await app.next();
+    expect(refused.searchParams.get('error')).toBe('access_denied');
+
+    const allowed = await authorizationRequest(third);
+    await page.goto(allowed.url.href); // a refusal signed nobody in: sign in again, then allow
+    await fillIdentifier(page, 'marie');
+    await fillPassword(page, 'correct horse battery staple');
+    await page.click('button[value="allow"]');
+    const tokens = await exchangeCode(third, await app.next(), allowed);
+    expect(tokens.claims()!.aud).toBe('thirdparty');
+
+    // RP-initiated logout: an unregistered post-logout URI is refused, the registered one is used.
+    const jobtracker = await relyingParty(fresh.issuer, 'jobtracker', SECRET, REDIRECT);
+    const bad = oidc.buildEndSessionUrl(jobtracker.config, { post_logout_redirect_uri: 'http://evil.example/bye' });
+    const badPage = await page.goto(bad.href);
+    expect(badPage!.status()).toBe(400);
+    const bye = REDIRECT.replace('/cb', '/bye');
+    await page.goto(oidc.buildEndSessionUrl(jobtracker.config, { post_logout_redirect_uri: bye, state: 'st' }).href);
+    expect(await page.locator('h1').textContent()).toBe('Sign out');
+    await Promise.all([page.waitForURL((u) => u.href.startsWith(bye)), page.click('button[value="yes"]')]);
+    expect(new URL(page.url()).searchParams.get('state')).toBe('st');
+    // signed out: a new authorization asks for the identifier again
+    await page.goto((await authorizationRequest(jobtracker)).url.href);
+    expect(await page.locator('input[autocomplete="username"]').count()).toBeGreaterThan(0);
+    await context.close();
+    await fresh.stop();
   });
 
   it('issues client_credentials tokens and refuses the admin scope to an ordinary client', async () => {

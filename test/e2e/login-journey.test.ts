@@ -102,6 +102,26 @@ describe('login journey', () => {
     await context.close();
   });
 
+  it('survives the back button and a reload: a stale step answers with the current one', async () => {
+    const context = await browser.newContext({ locale: 'en' });
+    const { page, req, caught } = await open(context, { organization: 'acme' });
+    await fillIdentifier(page, 'marie');
+    await page.reload(); // the password page again, not an error
+    expect(await page.locator('input[autocomplete="current-password"]').count()).toBe(1);
+    await page.goBack(); // the identifier page from history; submitting it lands on the current step
+    await page.goForward();
+    const form = await page.evaluate(() => location.pathname);
+    const stale = await context.request.post(`${server.url}${form}/identifier`, { form: { identifier: 'someone-else' }, maxRedirects: 0 });
+    expect(stale.status()).toBe(303);
+    expect(stale.headers()['location']).toBe(form);
+    await page.reload();
+    expect(await page.locator('.who').nth(1).textContent()).toBe('marie');
+    await fillPassword(page, PASSWORD);
+    const tokens = await exchangeCode(rp, await caught(), req);
+    expect(tokens.claims()!.preferred_username).toBe('marie');
+    await context.close();
+  });
+
   it('tells a user with no tenant this app serves, plainly', async () => {
     const context = await browser.newContext({ locale: 'en' });
     const { page } = await open(context);
