@@ -233,7 +233,6 @@ export async function createSesam(settings: Settings, logger: Logger = createLog
   const secondFactors = new SecondFactors({ users, totp, recoveryCodes, trustedDevices, events });
   const admin = adminRouter({ directory, events: eventsRepo, provider: () => host.current, rotateKeys, logger, issuer: settings.issuer, db, secondFactors });
   app.use(admin.routes()).use(admin.allowedMethods());
-  app.use(host.middleware());
 
   // Expired rows of the SQL stores are swept now and then (Redis expires its own).
   const sweeper = setInterval(() => {
@@ -256,7 +255,10 @@ export async function createSesam(settings: Settings, logger: Logger = createLog
     adminCredentials,
     rotateKeys,
     async listen() {
-      server = http.createServer(app.callback());
+      // Sesam's own pages and APIs go through its Koa app; every other path is the engine's,
+      // served by it directly (no router matching or extra middleware on the token endpoint).
+      const sesamApp = app.callback();
+      server = http.createServer((req, res) => (isSesamPath(req.url ?? '/') ? sesamApp(req, res) : host.handle(req, res)));
       server.keepAliveTimeout = 65000;
       await new Promise<void>((resolve, reject) => {
         server!.once('error', reject);
@@ -283,6 +285,13 @@ export async function createSesam(settings: Settings, logger: Logger = createLog
     },
   };
   return sesam;
+}
+
+const SESAM_PATHS = /^\/(?:$|\?|healthz\b|readyz\b|interaction\/|admin(?:\/|$))/;
+
+/** Paths Sesam serves itself; the rest belong to the OIDC engine. */
+export function isSesamPath(url: string): boolean {
+  return SESAM_PATHS.test(url);
 }
 
 /**

@@ -4,16 +4,16 @@
  * elsewhere by polling the key set's fingerprint.
  */
 import Provider, { type Configuration } from 'oidc-provider';
-import mount from 'koa-mount';
-import type { Middleware } from 'koa';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Database } from '../storage/database.js';
 import type { Cipher } from '../secrets/cipher.js';
 import { loadSigningJwks, signingKeysVersion } from './signing-keys.js';
+import { securityHeaders } from '../http/security-headers.js';
 
 export class ProviderHost {
   private provider?: Provider;
-  private handler?: Middleware;
+  private direct?: (req: IncomingMessage, res: ServerResponse) => void;
   private version = '';
   private timer?: NodeJS.Timeout;
 
@@ -43,16 +43,18 @@ export class ProviderHost {
     const jwks = await loadSigningJwks(this.options.db, this.options.cipher);
     const provider = new Provider(this.options.issuer, this.options.configure(jwks));
     provider.proxy = this.options.trustProxy;
+    provider.use(securityHeaders); // the engine's own pages (errors, logout) get the strict headers too
     this.options.onBuilt?.(provider);
     this.provider = provider;
-    this.handler = mount(provider);
+    this.direct = provider.callback();
     this.version = version;
     this.options.logger.info({ keys: jwks.keys.map((k) => k.kid) }, 'oidc engine loaded');
     return true;
   }
 
-  middleware(): Middleware {
-    return (ctx, next) => this.handler!(ctx, next);
+  /** The engine as a plain request listener: its own routes need none of Sesam's middleware. */
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    this.direct!(req, res);
   }
 
   watch(intervalMs = 60000): void {
