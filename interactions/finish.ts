@@ -38,7 +38,7 @@ export async function finishJourney(sc: StepContext): Promise<void> {
     const { acr, amr } = acrAmr(journey.methods);
     result.login = { accountId, acr, amr, remember: journey.remember === true };
   }
-  if (tenantId) await services.users.markFirstLogin(accountId, tenantId);
+  if (tenantId && sc.memberships.find((m) => m.tenantId === tenantId)?.firstLoginAt === null) await services.users.markFirstLogin(accountId, tenantId);
   await services.events.record({
     type: 'login.success',
     userId: accountId,

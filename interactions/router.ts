@@ -43,16 +43,16 @@ export function interactionRouter(services: Services): Router {
     const form = normalizeForm(ctx.request.body);
     const outcome = await steps[decision]!.submit(sc, form);
     if (outcome.ok === 'handled') return;
-    await services.journeys.save(sc.uid, sc.journey);
+    await saveJourney(sc);
     if (outcome.ok === false) {
       ctx.status = outcome.status ?? 400;
       ctx.type = 'html';
       ctx.body = await steps[decision]!.render(sc, { error: outcome.error || undefined, values: outcome.values });
       return;
     }
-    // Reload what the step may have changed (account, memberships) and move on.
-    const fresh = await load(ctx, services);
-    if (fresh) await advance(fresh, true);
+    // The step may have proven an account or changed it: refresh that, then move on.
+    await loadUser(sc);
+    await advance(sc, true);
   });
 
   router.get('/:uid/restart', async (ctx) => {
@@ -77,7 +77,7 @@ export function interactionRouter(services: Services): Router {
 /** Renders the current step, or finishes. `redirect` after a POST so a reload never resubmits. */
 async function advance(sc: StepContext, redirect = false): Promise<void> {
   const step = await decide(sc);
-  await sc.services.journeys.save(sc.uid, sc.journey);
+  await saveJourney(sc);
   if (step === 'finish') return finishJourney(sc);
   if (redirect) {
     sc.ctx.status = 303;
@@ -86,6 +86,14 @@ async function advance(sc: StepContext, redirect = false): Promise<void> {
   }
   sc.ctx.type = 'html';
   sc.ctx.body = await steps[step]!.render(sc);
+}
+
+/** Writes the journey back only when this request changed it. */
+async function saveJourney(sc: StepContext): Promise<void> {
+  const now = JSON.stringify(sc.journey);
+  if (now === sc.journeyAsLoaded) return;
+  await sc.services.journeys.save(sc.uid, sc.journey);
+  sc.journeyAsLoaded = now;
 }
 
 /** Asks the flow for the current step and applies what it settled (adopted account, tenant). */
@@ -181,6 +189,7 @@ async function load(ctx: Context, services: Services): Promise<StepContext | und
     return undefined;
   }
   const journey = await services.journeys.load(details.uid);
+  const journeyAsLoaded = JSON.stringify(journey);
   if (isLocale(ctx.query.lang)) journey.locale = ctx.query.lang;
   const clientId = String(details.params.client_id);
   const client = (await services.clients.find(clientId)) ?? { clientId, metadata: {}, firstParty: false, tenants: [] };
@@ -204,6 +213,7 @@ async function load(ctx: Context, services: Services): Promise<StepContext | und
     memberships: [],
     eligible: [],
     factors: { allowed: [], usable: [] },
+    journeyAsLoaded,
     meta: { ip: ctx.ip, userAgent: ctx.get('user-agent'), clientId },
   };
   await loadUser(sc);

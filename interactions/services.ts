@@ -5,7 +5,7 @@ import type { JourneyStore } from './journey.js';
 import type { KeyValueStore } from '../src/storage/kv.js';
 import type { UsersRepository } from '../src/repositories/users-repository.js';
 import type { TenantsRepository } from '../src/repositories/tenants-repository.js';
-import type { ClientsRepository } from '../src/repositories/clients-repository.js';
+import type { ClientCache } from '../src/oidc/client-cache.js';
 import type { PasswordAuthenticator } from '../src/domain/authentication.js';
 import type { PasswordHasher } from '../src/domain/passwords.js';
 import type { EventLog } from '../src/domain/events.js';
@@ -23,7 +23,7 @@ export interface Services {
   kv: KeyValueStore;
   users: UsersRepository;
   tenants: TenantsRepository;
-  clients: ClientsRepository;
+  clients: ClientCache;
   passwords: PasswordAuthenticator;
   hasher: PasswordHasher;
   events: EventLog;

@@ -14,6 +14,8 @@ export interface StepContext {
   uid: string;
   details: InteractionDetails;
   journey: Journey;
+  /** The journey as read from the store, to write it back only when it changed. */
+  journeyAsLoaded: string;
   services: Services;
   pc: PageContext;
   client: ClientRecord;

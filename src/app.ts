@@ -22,6 +22,7 @@ import { getOrCreateSecret, randomSecret } from './repositories/secrets-reposito
 import { ensureSigningKeys, rotateSigningKeys } from './oidc/signing-keys.js';
 import { adapterFactory, sweepExpired } from './oidc/adapters/index.js';
 import { clientAdapterClass } from './oidc/client-adapter.js';
+import { ClientCache } from './oidc/client-cache.js';
 import { providerConfiguration, TTL } from './oidc/configuration.js';
 import { interactionPolicyFor } from './oidc/policy.js';
 import { findAccountFunction, loadGrantContext } from './oidc/accounts.js';
@@ -91,7 +92,8 @@ export async function createSesam(settings: Settings, logger: Logger = createLog
   const eventsRepo = new EventsRepository(db);
   const events = new EventLog(eventsRepo, logger);
   const hasher = new PasswordHasher(settings.argon2);
-  const ClientAdapter = clientAdapterClass(clients, settings.clientCacheSeconds);
+  const clientCache = new ClientCache(clients, settings.clientCacheSeconds);
+  const ClientAdapter = clientAdapterClass(clientCache);
   const pages = providerPages(settings.defaultLocale);
   const grantTtlSeconds = Math.max(settings.sessionRememberDays * 24 * 3600, TTL.RefreshToken);
 
@@ -140,7 +142,7 @@ export async function createSesam(settings: Settings, logger: Logger = createLog
     validateClient: async (metadata) => {
       await host.current.Client.validate(metadata as never);
     },
-    onClientChange: (id) => ClientAdapter.forget(id),
+    onClientChange: (id) => clientCache.forget(id),
   });
 
   // A start that fails from here on releases what it opened (tests build servers in-process).
@@ -163,7 +165,7 @@ export async function createSesam(settings: Settings, logger: Logger = createLog
     kv,
     users,
     tenants,
-    clients,
+    clients: clientCache,
     passwords: new PasswordAuthenticator(users, hasher, events),
     hasher,
     events,

@@ -4,7 +4,9 @@
  * composition rules).
  */
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import argon2 from 'argon2';
+import pLimit from 'p-limit';
 
 const require = createRequire(import.meta.url);
 const commonPasswords = require('fxa-common-password-list') as { test(p: string): boolean };
@@ -22,18 +24,24 @@ export type PasswordProblem = 'too_short' | 'too_long' | 'common' | 'same_as_ide
 
 export class PasswordHasher {
   private dummyHash?: Promise<string>;
+  /**
+   * argon2 runs on libuv's thread pool, which also signs tokens (WebCrypto) and does other
+   * I/O. At most one hash per core at a time leaves the pool room for them, so a burst of
+   * sign-ins does not hold every other step behind it; hashes wait their turn instead.
+   */
+  private readonly slots = pLimit(Math.max(1, os.availableParallelism()));
 
   constructor(private readonly params: Argon2Parameters) {}
 
   hash(password: string): Promise<string> {
-    return argon2.hash(password, { type: argon2.argon2id, ...this.params });
+    return this.slots(() => argon2.hash(password, { type: argon2.argon2id, ...this.params }));
   }
 
   /** Verifies; `rehash` is true when the stored hash uses weaker or other parameters. */
   async verify(hash: string, password: string): Promise<{ ok: boolean; rehash: boolean }> {
     let ok = false;
     try {
-      ok = await argon2.verify(hash, password);
+      ok = await this.slots(() => argon2.verify(hash, password));
     } catch {
       ok = false;
     }

@@ -7,7 +7,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { loadSettings } from '../../config/settings.js';
 import { createSesam, type Sesam } from '../../src/app.js';
-import { createEmbeddedDatabase, createPostgresDatabase, REDIS_URL, tmpDir } from './stores.js';
+import { createEmbeddedDatabase, createPostgresDatabase, deleteRedisKeys, REDIS_URL, tmpDir } from './stores.js';
 
 export interface TestServer {
   sesam: Sesam;
@@ -100,18 +100,6 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       }
     },
   };
-}
-
-async function deleteRedisKeys(prefix: string): Promise<void> {
-  const { Redis } = await import('ioredis');
-  const redis = new Redis(REDIS_URL);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await redis.del(...keys);
-  } while (cursor !== '0');
-  redis.disconnect();
 }
 
 /** An access token for the admin API, by client_credentials with the bootstrap admin client. */

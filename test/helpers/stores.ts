@@ -67,17 +67,22 @@ export async function createTestRedis(): Promise<{ redis: Redis; prefix: string;
     redis,
     prefix,
     async cleanup() {
-      const raw = new Redis(REDIS_URL);
-      let cursor = '0';
-      do {
-        const [next, keys] = await raw.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-        cursor = next;
-        if (keys.length) await raw.del(...keys);
-      } while (cursor !== '0');
-      raw.disconnect();
+      await deleteRedisKeys(prefix);
       redis.disconnect();
     },
   };
+}
+
+/** Deletes every Redis key that starts with `prefix`. */
+export async function deleteRedisKeys(prefix: string): Promise<void> {
+  const raw = new Redis(REDIS_URL);
+  let cursor = '0';
+  do {
+    const [next, keys] = await raw.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) await raw.del(...keys);
+  } while (cursor !== '0');
+  raw.disconnect();
 }
 
 export function tmpDir(): string {

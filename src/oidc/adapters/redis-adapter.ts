@@ -101,11 +101,19 @@ async function runScript(redis: Redis, lua: string, keys: string[], args: (strin
   }
 }
 
+interface GrantAdd {
+  sesamGrantAdd(grantKey: string, member: string, ttlMs: number | string): unknown;
+}
+
 export class RedisAdapter implements Adapter {
   constructor(
     private readonly name: string,
     private readonly redis: Redis,
-  ) {}
+  ) {
+    if (typeof (redis as unknown as Partial<GrantAdd>).sesamGrantAdd !== 'function') {
+      redis.defineCommand('sesamGrantAdd', { numberOfKeys: 1, lua: GRANT_ADD });
+    }
+  }
 
   private get prefix(): string {
     return this.redis.options.keyPrefix ?? '';
@@ -118,6 +126,13 @@ export class RedisAdapter implements Adapter {
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     const key = this.key(id);
     const ttlMs = typeof expiresIn === 'number' ? Math.max(1, Math.round(expiresIn * 1000)) : undefined;
+    const indexed = (this.name === 'Session' && payload.uid) || payload.userCode || (GRANTABLE_MODELS.has(this.name) && payload.grantId);
+    if (!indexed) {
+      // Nothing to keep in step with (client_credentials tokens, interactions): one plain SET.
+      if (ttlMs === undefined) await this.redis.set(key, JSON.stringify(payload));
+      else await this.redis.set(key, JSON.stringify(payload), 'PX', ttlMs);
+      return;
+    }
     // MULTI: the artifact, its indexes and its grant membership appear together.
     const multi = this.redis.multi();
     const set = (k: string, value: string) =>
@@ -126,7 +141,8 @@ export class RedisAdapter implements Adapter {
     if (this.name === 'Session' && payload.uid) set(`oidc:uid:${payload.uid}`, id);
     if (payload.userCode) set(`oidc:userCode:${payload.userCode}`, id);
     if (GRANTABLE_MODELS.has(this.name) && payload.grantId) {
-      multi.eval(GRANT_ADD, 1, `oidc:grant:${payload.grantId}`, key, ttlMs ?? '');
+      // A defined command: ioredis sends EVALSHA (loading the script once) rather than the whole script.
+      (multi as unknown as GrantAdd).sesamGrantAdd(`oidc:grant:${payload.grantId}`, key, ttlMs ?? '');
     }
     const results = await multi.exec();
     const failed = results?.find(([error]) => error);
