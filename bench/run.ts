@@ -489,6 +489,8 @@ async function argon2Bound(): Promise<{
   concurrency: number;
   perSecond: number;
   meanMs: number;
+  /** CPU time one verification costs (all threads of this process): hardly moved by other jobs. */
+  cpuMsPerVerification: number;
   /** Share of the machine other processes used meanwhile (should be ~0). */
   foreignShare?: number;
 }> {
@@ -519,7 +521,7 @@ async function argon2Bound(): Promise<{
   const m1 = machineBusyMs();
   const p1 = parentCpuMs();
   const foreignShare = m0 === undefined || m1 === undefined ? undefined : round(Math.max(0, m1 - m0 - (p1 - p0)) / (r.seconds * 1000 * os.availableParallelism()), 2);
-  return { params, concurrency: VUS, perSecond: round(r.count / r.seconds, 1), meanMs: round(r.meanMs, 1), foreignShare };
+  return { params, concurrency: VUS, perSecond: round(r.count / r.seconds, 1), meanMs: round(r.meanMs, 1), cpuMsPerVerification: round((p1 - p0) / r.count, 2), foreignShare };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -638,31 +640,46 @@ async function main(): Promise<void> {
 
     log(`argon2id bound again: ${VUS} concurrent verifications for ${ARGON2_S} s`);
     argonRuns.push(await argon2Bound());
-    const argon = { ...argonRuns.reduce((a, b) => (b.perSecond > a.perSecond ? b : a)), runs: argonRuns.map((r) => ({ perSecond: r.perSecond, foreignShare: r.foreignShare })) };
+    const argon = { ...argonRuns.reduce((a, b) => (b.perSecond > a.perSecond ? b : a)), runs: argonRuns.map((r) => ({ perSecond: r.perSecond, cpuMsPerVerification: r.cpuMsPerVerification, foreignShare: r.foreignShare })) };
 
     let signIn: SignInFigures | undefined;
+    const memory: Record<string, Record<string, { rssMB: number; heapUsedMB: number }>> = { afterLoads: {}, afterSignIns: {} };
+    for (const key of keys) memory.afterLoads[servers[key].name] = await servers[key].memory();
     if (ONLY.has('signin')) {
       log(`sign-ins on sesam+redis: ${VUS} virtual users, ${SIGNIN_WARMUP_S} s warm-up + ${SIGNIN_S} s`);
       signIn = await signIns(sesamRedis);
+      memory.afterSignIns[sesamRedis.name] = await sesamRedis.memory();
     }
 
     await cleanup();
 
     if (ONLY.size < 3 || !signIn) {
       // A partial run (BENCH_ONLY): raw figures on stdout, results.json left alone.
-      console.log(JSON.stringify({ argon2: argon, loads, signIn }, null, 2));
+      console.log(JSON.stringify({ argon2: argon, loads, signIn, memory }, null, 2));
       return;
     }
 
     // ---- report ----
     const pkg = (name: string) => (require(`${name}/package.json`) as { version: string }).version;
     const cores = os.availableParallelism();
-    const argon2CpuMs = round((1000 * cores) / argon.perSecond, 1);
+    // CPU-based estimates: CPU time per operation hardly moves when other jobs share the machine,
+    // so these ratios stay stable where the wall-clock figures above swing.
+    const argon2CpuMs = Math.min(...argonRuns.map((r) => r.cpuMsPerVerification));
     const cc = loads.client_credentials;
     const disco = loads.discovery;
+    const cpuRatio = (bare: LoadFigures, x: LoadFigures) => round(bare.cpu.serverMs / x.cpu.serverMs, 2);
     const c = signIn.cpuPerSignIn;
-    // The sign-in rate if the load generator cost nothing: the machine's CPU over server + stores CPU per sign-in.
-    const withoutLoad = c ? round((1000 * cores) / (c.serverMs + (c.storesMs ?? 0)), 1) : undefined;
+    const signInCpu = c ? c.serverMs + (c.storesMs ?? 0) : undefined;
+    const cpuEstimate =
+      c && signInCpu
+        ? {
+            argon2BoundPerSecond: round((1000 * cores) / argon2CpuMs, 1),
+            signInsPerSecond: round((1000 * cores) / (signInCpu + c.loadMs), 1),
+            ratio: round(argon2CpuMs / (signInCpu + c.loadMs), 2),
+            withoutLoadGenerator: { signInsPerSecond: round((1000 * cores) / signInCpu, 1), ratio: round(argon2CpuMs / signInCpu, 2) },
+            serverCpuMsBesidesArgon2: round(c.serverMs - argon2CpuMs, 1),
+          }
+        : undefined;
     const disturbed = [
       ...(['client_credentials', 'discovery'] as const).flatMap((sc) =>
         keys.map((k) => [`${sc} ${servers[k].name} (even its quietest slice)`, Math.min(...loads[sc][k].slices.map((x) => x.foreignShare ?? 0))] as const),
@@ -676,23 +693,24 @@ async function main(): Promise<void> {
       settings: { connections: CONNECTIONS, warmupSeconds: WARMUP_S, measuredSeconds: MEASURE_S, virtualUsers: VUS, signInWarmupSeconds: SIGNIN_WARMUP_S, signInSeconds: SIGNIN_S, users: USERS },
       client_credentials: {
         bare: cc.bare,
-        sesamRedis: { ...cc.sesamRedis, ratio: ratio(cc.sesamRedis.rps, cc.bare.rps) },
-        embedded: { ...cc.embedded, ratio: ratio(cc.embedded.rps, cc.bare.rps) },
+        sesamRedis: { ...cc.sesamRedis, ratio: ratio(cc.sesamRedis.rps, cc.bare.rps), cpuRatio: cpuRatio(cc.bare, cc.sesamRedis) },
+        embedded: { ...cc.embedded, ratio: ratio(cc.embedded.rps, cc.bare.rps), cpuRatio: cpuRatio(cc.bare, cc.embedded) },
         goal: 'sesamRedis.ratio >= 0.8',
       },
       discovery: {
         bare: disco.bare,
-        sesamRedis: { ...disco.sesamRedis, ratio: ratio(disco.sesamRedis.rps, disco.bare.rps) },
-        embedded: { ...disco.embedded, ratio: ratio(disco.embedded.rps, disco.bare.rps) },
+        sesamRedis: { ...disco.sesamRedis, ratio: ratio(disco.sesamRedis.rps, disco.bare.rps), cpuRatio: cpuRatio(disco.bare, disco.sesamRedis) },
+        embedded: { ...disco.embedded, ratio: ratio(disco.embedded.rps, disco.bare.rps), cpuRatio: cpuRatio(disco.bare, disco.embedded) },
       },
       signIn: {
         ...signIn,
         argon2: { ...argon, cpuMsPerVerification: argon2CpuMs },
         ratio: round(signIn.signInsPerSecond / argon.perSecond, 2),
-        withoutLoadGenerator: withoutLoad === undefined ? undefined : { signInsPerSecond: withoutLoad, ratio: round(withoutLoad / argon.perSecond, 2) },
+        cpuEstimate,
         goals: { ratio: '>= 0.9', fastStepsP99Ms: '< 25' },
         fastStepsWorstP99Ms: Math.max(...FAST_STEPS.map((st) => signIn.steps[st].p99Ms)),
       },
+      serverMemory: memory,
       disturbedBy: disturbed.map(([what, share]) => ({ what, foreignShare: share })),
       totalSeconds: round((Date.now() - started) / 1000, 1),
     };
@@ -707,12 +725,16 @@ async function main(): Promise<void> {
     out.push('');
     for (const scenario of ['client_credentials', 'discovery'] as const) {
       const r = results[scenario];
-      out.push(`${pad(scenario, 20)}bare ${r.bare.rps}/s  sesam+redis ${r.sesamRedis.rps}/s (${r.sesamRedis.ratio.toFixed(2)})  embedded ${r.embedded.rps}/s (${r.embedded.ratio.toFixed(2)})`);
+      out.push(
+        `${pad(scenario, 20)}bare ${r.bare.rps}/s  sesam+redis ${r.sesamRedis.rps}/s (${r.sesamRedis.ratio.toFixed(2)})  embedded ${r.embedded.rps}/s (${r.embedded.ratio.toFixed(2)})` +
+          `   [cpu ratios ${r.sesamRedis.cpuRatio.toFixed(2)} / ${r.embedded.cpuRatio.toFixed(2)}]`,
+      );
     }
     out.push(`${pad('', 20)}goal: sesam+redis client_credentials >= 0.8 of bare`);
     out.push('');
     out.push(`autocannon figures: the best of ${ROUNDS} slices of ${MEASURE_S / ROUNDS} s per server, run in turn (mean of all slices beside it)`);
-    out.push(`${pad('', 20)}${pad('server', 13)}${lpad('req/s', 7)}${lpad('mean', 7)}${lpad('ratio', 7)}${lpad('p50 ms', 8)}${lpad('p99 ms', 8)}${lpad('errors', 8)}   CPU ms/request: server / load / PG+Redis / foreign (machine busy)`);
+    out.push(`(cpu ratio: bare's server CPU per request over this server's: the same comparison, steady when other jobs disturb the wall-clock figures)`);
+    out.push(`${pad('', 20)}${pad('server', 13)}${lpad('req/s', 7)}${lpad('mean', 7)}${lpad('ratio', 7)}${lpad('cpu ratio', 10)}${lpad('p50 ms', 8)}${lpad('p99 ms', 8)}${lpad('errors', 8)}   CPU ms/request: server / load / PG+Redis / foreign (machine busy)`);
     for (const scenario of ['client_credentials', 'discovery'] as const) {
       const r = results[scenario];
       for (const [label, f] of [
@@ -721,18 +743,19 @@ async function main(): Promise<void> {
         ['embedded', r.embedded],
       ] as const) {
         const rr = 'ratio' in f ? (f.ratio as number).toFixed(2) : '1.00';
-        out.push(`${pad(label === 'bare' ? scenario : '', 20)}${pad(label, 13)}${lpad(f.rps, 7)}${lpad(f.meanRps, 7)}${lpad(rr, 7)}${lpad(f.latencyP50Ms, 8)}${lpad(f.latencyP99Ms, 8)}${lpad(f.non2xx + f.errors, 8)}   ${cpuText(f.cpu)}`);
+        const cr = 'cpuRatio' in f ? (f.cpuRatio as number).toFixed(2) : '1.00';
+        out.push(`${pad(label === 'bare' ? scenario : '', 20)}${pad(label, 13)}${lpad(f.rps, 7)}${lpad(f.meanRps, 7)}${lpad(rr, 7)}${lpad(cr, 10)}${lpad(f.latencyP50Ms, 8)}${lpad(f.latencyP99Ms, 8)}${lpad(f.non2xx + f.errors, 8)}   ${cpuText(f.cpu)}`);
       }
     }
     out.push('');
     const si = results.signIn;
     out.push(`password sign-ins (Sesam PG+Redis, ${VUS} virtual users, ${SIGNIN_S} s after ${SIGNIN_WARMUP_S} s warm-up, ${USERS} users)`);
     out.push(`  sign-ins              ${si.signInsPerSecond}/s  (${si.signIns} in ${SIGNIN_S} s, ${si.failures} failed)`);
-    out.push(`  argon2id bound        ${argon.perSecond}/s  (m=${argon.params.memoryCost} KiB t=${argon.params.timeCost} p=${argon.params.parallelism}, ${argon.concurrency} concurrent, this process alone, best of ${argon.runs.map((r) => r.perSecond).join(' and ')}: ${argon2CpuMs} CPU ms each)`);
+    out.push(`  argon2id bound        ${argon.perSecond}/s  (m=${argon.params.memoryCost} KiB t=${argon.params.timeCost} p=${argon.params.parallelism}, ${argon.concurrency} concurrent, this process alone, best of ${argon.runs.map((r) => r.perSecond).join(' and ')})`);
     out.push(`  ratio                 ${si.ratio.toFixed(2)}  (goal >= 0.9)`);
-    if (c) {
-      out.push(`  CPU ms per sign-in    server ${c.serverMs} (argon2 ~${argon2CpuMs} of it)  load generator ${c.loadMs}  PG+Redis ${c.storesMs ?? '?'}  foreign ${c.foreignMs ?? '?'}  (machine ${Math.round((c.machineBusy ?? NaN) * 100)}% busy)`);
-      if (si.withoutLoadGenerator) out.push(`  without the load generator's CPU: at most ${si.withoutLoadGenerator.signInsPerSecond}/s (ratio ${si.withoutLoadGenerator.ratio.toFixed(2)})`);
+    if (c && cpuEstimate) {
+      out.push(`  CPU ms per sign-in    server ${c.serverMs} (argon2 ${argon2CpuMs} of it)  load generator ${c.loadMs}  PG+Redis ${c.storesMs ?? '?'}  foreign ${c.foreignMs ?? '?'}  (machine ${Math.round((c.machineBusy ?? NaN) * 100)}% busy)`);
+      out.push(`  from CPU per sign-in  ${cpuEstimate.signInsPerSecond}/s vs argon2 ${cpuEstimate.argon2BoundPerSecond}/s: ratio ${cpuEstimate.ratio.toFixed(2)}; without the load generator's share ${cpuEstimate.withoutLoadGenerator.signInsPerSecond}/s: ratio ${cpuEstimate.withoutLoadGenerator.ratio.toFixed(2)}`);
     }
     out.push('');
     out.push(`  ${pad('step', 22)}${lpad('count', 7)}${lpad('p50 ms', 9)}${lpad('p99 ms', 9)}${lpad('max ms', 9)}`);

@@ -25,7 +25,7 @@ import knexFactory from 'knex';
 import { Redis } from 'ioredis';
 import { loadSettings } from '../config/settings.js';
 import { createSesam } from '../src/app.js';
-import { TTL } from '../src/oidc/configuration.js';
+import { ARTIFACT_TTL } from '../src/oidc/configuration.js';
 
 export const PG_ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/15';
@@ -71,14 +71,7 @@ export async function startBare(env: NodeJS.ProcessEnv): Promise<RunningServer> 
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
     },
-    ttl: {
-      AccessToken: TTL.AccessToken,
-      ClientCredentials: TTL.ClientCredentials,
-      AuthorizationCode: TTL.AuthorizationCode,
-      IdToken: TTL.IdToken,
-      Interaction: TTL.Interaction,
-      RefreshToken: TTL.RefreshToken,
-    },
+    ttl: { ...ARTIFACT_TTL },
   });
   const server = http.createServer(provider.callback());
   server.keepAliveTimeout = 65000;
@@ -169,6 +162,8 @@ export interface ForkedServer extends RunningServer {
   pid: number;
   /** CPU time the child has used so far, in milliseconds (user + system). */
   cpuMs(): Promise<number>;
+  /** The child's memory now (MiB). */
+  memory(): Promise<{ rssMB: number; heapUsedMB: number }>;
 }
 
 /** What the server child inherits: a clean environment except these (and what `env` sets). */
@@ -231,6 +226,12 @@ export async function forkServer(name: string, target: Target, env: Record<strin
       const reply = waitFor<{ cpuMs: number }>('usage', 10_000);
       child.send({ type: 'usage' });
       return (await reply).cpuMs;
+    },
+    async memory() {
+      const reply = waitFor<{ rssMB: number; heapUsedMB: number }>('usage', 10_000);
+      child.send({ type: 'usage' });
+      const { rssMB, heapUsedMB } = await reply;
+      return { rssMB, heapUsedMB };
     },
     async stop() {
       if (stopped || child.exitCode !== null) return;

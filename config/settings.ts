@@ -57,6 +57,8 @@ const schema = z.object({
   ARGON2_MEMORY_KIB: int(19456, 4194304).default(19456),
   ARGON2_TIME_COST: int(2, 100).default(2),
   ARGON2_PARALLELISM: int(1, 16).default(1),
+  /** Hashes computed at once; unset: all cores but one. */
+  ARGON2_CONCURRENCY: int(1, 256).optional(),
   DEFAULT_LOCALE: z.enum(['fr', 'nl', 'de', 'en']).default('fr'),
   CLIENT_CACHE_SECONDS: int(0, 3600).default(5),
   /** Where SMS go: the SMS_OUTBOX file, the log, or an HTTP gateway. Default: outbox if set, else console. */
@@ -100,6 +102,7 @@ export type Settings = Readonly<{
   logLevel: string;
   trustProxy: boolean;
   argon2: Readonly<{ memoryCost: number; timeCost: number; parallelism: number }>;
+  argon2Concurrency?: number;
   defaultLocale: 'fr' | 'nl' | 'de' | 'en';
   clientCacheSeconds: number;
   sms: Readonly<{
@@ -149,6 +152,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     logLevel: s.LOG_LEVEL,
     trustProxy: s.TRUST_PROXY,
     argon2: Object.freeze({ memoryCost: s.ARGON2_MEMORY_KIB, timeCost: s.ARGON2_TIME_COST, parallelism: s.ARGON2_PARALLELISM }),
+    argon2Concurrency: s.ARGON2_CONCURRENCY,
     defaultLocale: s.DEFAULT_LOCALE,
     clientCacheSeconds: s.CLIENT_CACHE_SECONDS,
     sms: Object.freeze({

@@ -25,13 +25,19 @@ export type PasswordProblem = 'too_short' | 'too_long' | 'common' | 'same_as_ide
 export class PasswordHasher {
   private dummyHash?: Promise<string>;
   /**
-   * argon2 runs on libuv's thread pool, which also signs tokens (WebCrypto) and does other
-   * I/O. At most one hash per core at a time leaves the pool room for them, so a burst of
-   * sign-ins does not hold every other step behind it; hashes wait their turn instead.
+   * argon2 runs on libuv's thread pool, which also signs tokens (WebCrypto). Hashing on every
+   * core at once leaves the event loop fighting for CPU and every other step of every sign-in
+   * waits behind it; by default one core is kept free of hashing (ARGON2_CONCURRENCY), so the
+   * steps that do not hash stay fast while the hashes queue.
    */
-  private readonly slots = pLimit(Math.max(1, os.availableParallelism()));
+  private readonly slots: ReturnType<typeof pLimit>;
 
-  constructor(private readonly params: Argon2Parameters) {}
+  constructor(
+    private readonly params: Argon2Parameters,
+    concurrency = defaultArgon2Concurrency(),
+  ) {
+    this.slots = pLimit(Math.max(1, concurrency));
+  }
 
   hash(password: string): Promise<string> {
     return this.slots(() => argon2.hash(password, { type: argon2.argon2id, ...this.params }));
@@ -53,6 +59,11 @@ export class PasswordHasher {
     this.dummyHash ??= this.hash('sesam-timing-equaliser');
     await this.verify(await this.dummyHash, password);
   }
+}
+
+/** All cores but one (at least one). */
+export function defaultArgon2Concurrency(): number {
+  return Math.max(1, os.availableParallelism() - 1);
 }
 
 /** Why a candidate new password is refused, or undefined when it is acceptable. */

@@ -25,6 +25,16 @@ function isAdminClient(client: { scope?: string }): boolean {
   return String(client.scope ?? '').split(' ').includes('admin');
 }
 
+/** The engine's lifetimes of its short-lived artifacts (also given to the benchmark's bare engine). */
+export const ARTIFACT_TTL = {
+  AccessToken: TTL.AccessToken,
+  ClientCredentials: TTL.ClientCredentials,
+  AuthorizationCode: TTL.AuthorizationCode,
+  IdToken: TTL.IdToken,
+  Interaction: TTL.Interaction,
+  RefreshToken: TTL.RefreshToken,
+} as const;
+
 export interface ConfigurationInput {
   adapter: Configuration['adapter'];
   jwks: { keys: JWK[] };
@@ -81,12 +91,7 @@ export function providerConfiguration(input: ConfigurationInput): Configuration 
     },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     ttl: {
-      AccessToken: TTL.AccessToken,
-      ClientCredentials: TTL.ClientCredentials,
-      AuthorizationCode: TTL.AuthorizationCode,
-      IdToken: TTL.IdToken,
-      Interaction: TTL.Interaction,
-      RefreshToken: TTL.RefreshToken,
+      ...ARTIFACT_TTL,
       Grant: Math.max(sessionSeconds, TTL.RefreshToken),
       // "Stay signed in" (remember) lasts the configured days; otherwise the cookie ends with the browser.
       Session: (_ctx, session) => (session.transient ? TTL.TransientSession : sessionSeconds),

@@ -21,6 +21,9 @@ describe('settings', () => {
     ['ISSUER', 'not a url'],
     ['SESAM_ENCRYPTION_KEY', 'short'],
     ['ARGON2_MEMORY_KIB', '1024'],
+    ['ARGON2_CONCURRENCY', '0'],
+    ['REDIS_KEY_PREFIX', 'has spaces'],
+    ['SMS_CODE_TTL_SECONDS', '900'],
     ['SESAM_ADMIN_CLIENT_SECRET', 'tooshort'],
   ])('refuses a bad %s with one line naming it', (name, value) => {
     let error: unknown;
