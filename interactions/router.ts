@@ -194,7 +194,10 @@ async function load(ctx: Context, services: Services): Promise<StepContext | und
   const clientId = String(details.params.client_id);
   const client = (await services.clients.find(clientId)) ?? { clientId, metadata: {}, firstParty: false, tenants: [] };
   const clientName = String(client.metadata.client_name ?? clientId);
-  const tenantDefault = client.tenants?.length === 1 ? (await services.tenants.find(client.tenants[0]))?.policy.locale : undefined;
+  // The tenant's language, when the request names one: the organization asked for, or the client's only tenant.
+  const organization = details.params.organization as string | undefined;
+  const contextTenant = organization && (!client.tenants || client.tenants.includes(organization)) ? organization : client.tenants?.length === 1 ? client.tenants[0] : undefined;
+  const tenantDefault = contextTenant ? (await services.tenants.find(contextTenant))?.policy.locale : undefined;
   const pc = pageContextFor(ctx, services.defaultLocale, {
     chosen: journey.locale,
     uiLocales: details.params.ui_locales as string | undefined,

@@ -24,7 +24,7 @@ const PASSWORD = 'a sentence that is long enough';
 const importFile = (REDIRECT: string) => ({
   tenants: [
     { id: 'acme', name: 'Fiduciaire Acme', policy: { contact: 'Acme, 02 547 54 93', lockout: { threshold: 3, mode: 'permanent' } } },
-    { id: 'beta', name: 'Cabinet Beta', policy: { contact: 'Beta, 02 111 22 33' } },
+    { id: 'beta', name: 'Cabinet Beta', policy: { contact: 'Beta, 02 111 22 33', locale: 'nl' } },
     { id: 'gamma', name: 'Gamma Services' },
   ],
   users: [
@@ -247,6 +247,8 @@ describe('login journey', () => {
       [{ ui_locales: 'nl-BE' }, 'fr', 'nl', 'Gebruikersnaam'],
       [{}, 'de-DE,de;q=0.9', 'de', 'Benutzername'],
       [{}, 'en-GB', 'en', 'Login or e-mail address'],
+      // none of ours from the browser or the app: the tenant's own (organization=beta speaks Dutch)
+      [{ organization: 'beta' }, 'es-ES,es;q=0.9', 'nl', 'Gebruikersnaam'],
     ];
     for (const [params, acceptLanguage, lang, label] of expectations) {
       const context = await browser.newContext({ extraHTTPHeaders: acceptLanguage ? { 'accept-language': acceptLanguage } : {} });
