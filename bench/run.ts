@@ -200,16 +200,8 @@ interface SliceFigures {
  * alike; `rps` and the latencies are those of the best slice (other jobs only ever lower a
  * figure), `meanRps` is over all slices, `cpu` is per request over all slices.
  */
-interface LoadFigures {
-  rps: number;
+interface LoadFigures extends SliceFigures {
   meanRps: number;
-  requests: number;
-  seconds: number;
-  latencyP50Ms: number;
-  latencyP99Ms: number;
-  non2xx: number;
-  errors: number;
-  cpu: CpuSplit;
   slices: { rps: number; foreignShare?: number }[];
 }
 

@@ -34,7 +34,7 @@ import { EventsRepository } from './repositories/events-repository.js';
 import { PasswordHasher } from './domain/passwords.js';
 import { PasswordAuthenticator } from './domain/authentication.js';
 import { EventLog } from './domain/events.js';
-import { Directory } from './domain/directory.js';
+import { Directory, type Actor } from './domain/directory.js';
 import { importFileSchema, describeZodError } from './domain/schemas.js';
 import { securityHeaders } from './http/security-headers.js';
 import { errorHandler } from './http/error-handler.js';
@@ -70,7 +70,7 @@ export interface Sesam {
   directory: Directory;
   events: EventsRepository;
   adminCredentials: { clientId: string; clientSecret: string };
-  rotateKeys(): Promise<string[]>;
+  rotateKeys(actor?: Actor): Promise<string[]>;
   listen(): Promise<string>;
   close(): Promise<void>;
 }
@@ -185,10 +185,10 @@ export async function createSesam(settings: Settings, logger: Logger = createLog
     secureCookies: settings.issuer.startsWith('https:'),
   };
 
-  const rotateKeys = async () => {
+  const rotateKeys = async (actor: Actor = {}) => {
     const kids = await rotateSigningKeys(db, cipher, TTL.IdToken + 300);
     await host.reload(true);
-    await events.record({ type: 'admin.keys_rotated', details: { kids } });
+    await events.record({ type: 'admin.keys_rotated', clientId: actor.clientId, ip: actor.ip, details: { kids } });
     return kids;
   };
 

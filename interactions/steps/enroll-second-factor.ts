@@ -81,7 +81,7 @@ ${allowed.length > 1 && method ? html`<form method="post" action="/interaction/$
     // TOTP
     const sealed = sc.journey.totpSecretSealed;
     if (!sealed) return { ok: false, error: t('mfa.invalid') };
-    const secret = sc.services.cipher.decrypt(sealed);
+    const secret = sc.services.cipher.decrypt(sealed, `journey:${sc.uid}`);
     const failures = sc.journey.failures?.totp ?? 0;
     if (failures >= 5) return { ok: false, error: t('mfa.tooMany') };
     if (!(await sc.services.totp.confirm(sc.user!.id, secret, form.code ?? ''))) {
@@ -137,8 +137,8 @@ ${trustBox(sc)}
 
 async function totpForm(sc: StepContext) {
   const { t } = sc.pc;
-  if (!sc.journey.totpSecretSealed) sc.journey.totpSecretSealed = sc.services.cipher.encrypt(sc.services.totp.newSecret());
-  const secret = sc.services.cipher.decrypt(sc.journey.totpSecretSealed);
+  if (!sc.journey.totpSecretSealed) sc.journey.totpSecretSealed = sc.services.cipher.encrypt(sc.services.totp.newSecret(), `journey:${sc.uid}`);
+  const secret = sc.services.cipher.decrypt(sc.journey.totpSecretSealed, `journey:${sc.uid}`);
   const { qrDataUrl } = await sc.services.totp.enrollment(sc.user!.email ?? sc.user!.login, secret);
   return html`<p>${t('enroll.totp.scan')}</p>
 <p><img src="${qrDataUrl}" alt="${t('enroll.totp.qrAlt')}" width="200" height="200"></p>

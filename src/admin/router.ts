@@ -11,7 +11,7 @@ import type Provider from 'oidc-provider';
 import { z } from 'zod';
 import type { Logger } from '../logger.js';
 import type { Queryable } from '../storage/database.js';
-import type { Directory } from '../domain/directory.js';
+import type { Actor, Directory } from '../domain/directory.js';
 import type { SecondFactors } from '../domain/second-factors.js';
 import type { EventsRepository } from '../repositories/events-repository.js';
 import type { EventRecord } from '../domain/types.js';
@@ -26,14 +26,11 @@ export interface AdminRouterDeps {
   directory: Directory;
   events: EventsRepository;
   provider: () => Provider;
-  rotateKeys: () => Promise<string[]>;
+  rotateKeys: (actor?: Actor) => Promise<string[]>;
   logger: Logger;
   issuer: string;
-  /**
-   * The database holding the signing keys (GET /keys). Optional only until app.ts passes it;
-   * without it, the directory's own connection is used.
-   */
-  db?: Queryable;
+  /** The database holding the signing keys (GET /keys). */
+  db: Queryable;
   /** Second factors of users (status, reset, trusted devices, recovery codes); without it those routes answer 501. */
   secondFactors?: SecondFactors;
 }
@@ -57,7 +54,6 @@ type Ctx = Context & { params: Record<string, string>; state: AdminState };
 
 export function adminRouter(deps: AdminRouterDeps): Router {
   const { directory, events, logger } = deps;
-  const keysDb = () => deps.db ?? (directory as unknown as { db: Queryable }).db;
   const router = new Router({ prefix: '/admin' });
   const errors = apiErrors(logger);
   const auth = requireAdmin(deps.provider);
@@ -266,12 +262,12 @@ export function adminRouter(deps: AdminRouterDeps): Router {
 
   // --- signing keys
   route.get('/keys', async (ctx) => {
-    ctx.body = (await listSigningKeys(keysDb())).map((k) => keyView(k));
+    ctx.body = (await listSigningKeys(deps.db)).map((k) => keyView(k));
   });
 
   route.post('/keys/rotate', async (ctx) => {
-    const kids = await deps.rotateKeys();
-    ctx.body = { kids, keys: (await listSigningKeys(keysDb())).map((k) => keyView(k)) };
+    const kids = await deps.rotateKeys(ctx.state.actor);
+    ctx.body = { kids, keys: (await listSigningKeys(deps.db)).map((k) => keyView(k)) };
   });
 
   // --- events

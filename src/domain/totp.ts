@@ -57,7 +57,7 @@ export class TotpService {
     if (!token) return false;
     const step = await this.match(secret, token);
     if (step === undefined) return false;
-    await this.factors.upsertTotp(userId, this.cipher.encrypt(secret), { lastTimeStep: step, confirmedAt: new Date(this.now()) });
+    await this.factors.upsertTotp(userId, this.cipher.encrypt(secret, `totp:${userId}`), { lastTimeStep: step, confirmedAt: new Date(this.now()) });
     return true;
   }
 
@@ -67,7 +67,7 @@ export class TotpService {
     if (!factor?.confirmedAt) return 'not_enrolled';
     const token = normalizeCode(code);
     if (!token) return 'invalid';
-    const secret = this.cipher.decrypt(factor.secretEncrypted);
+    const secret = this.cipher.decrypt(factor.secretEncrypted, `totp:${userId}`);
     const fresh = await this.match(secret, token, factor.lastTimeStep);
     if (fresh !== undefined) {
       // Another request may have taken this step (or a later one) since we read the factor.

@@ -506,8 +506,8 @@ describe('admin API (PostgreSQL + Redis)', () => {
     });
 
     it('answers 501 in JSON when the server was built without second factors', async () => {
-      const { directory, events, host, logger } = server.sesam;
-      const bare = adminRouter({ directory, events, provider: () => host.current, rotateKeys: async () => [], logger, issuer: server.issuer });
+      const { directory, events, host, logger, db } = server.sesam;
+      const bare = adminRouter({ directory, events, provider: () => host.current, rotateKeys: async () => [], logger, issuer: server.issuer, db });
       const app = new Koa();
       app.use(bare.routes()).use(bare.allowedMethods());
       const listener = http.createServer(app.callback());

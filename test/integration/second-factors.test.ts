@@ -90,7 +90,7 @@ describe.each([
       }
     });
 
-    it('stores the secret sealed, readable only with the key', async () => {
+    it('stores the secret sealed, readable only with the key and only as this user\'s', async () => {
       const userId = await newUser();
       const now = start();
       const { service, secret, codeAt } = totp(now);
@@ -99,8 +99,9 @@ describe.each([
       expect(row.secret_encrypted).not.toContain(secret);
       expect(row.secret_encrypted.toUpperCase()).not.toContain(secret.slice(0, 16));
       expect(row.secret_encrypted.startsWith('v1.')).toBe(true);
-      expect(cipher.decrypt(row.secret_encrypted)).toBe(secret);
-      expect(() => new Cipher(crypto.randomBytes(32)).decrypt(row.secret_encrypted)).toThrow();
+      expect(cipher.decrypt(row.secret_encrypted, `totp:${userId}`)).toBe(secret);
+      expect(() => cipher.decrypt(row.secret_encrypted, 'totp:someone-else')).toThrow();
+      expect(() => new Cipher(crypto.randomBytes(32)).decrypt(row.secret_encrypted, `totp:${userId}`)).toThrow();
       expect(row.confirmed_at).not.toBeNull();
     });
 

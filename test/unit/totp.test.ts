@@ -53,7 +53,7 @@ function setup(nowMs: number) {
     codeAt = (ms: number) => otp.generate({ timestamp: ms });
   } while (new Set([-2, -1, 0, 1, 2].map((o) => codeAt(nowMs + o * STEP_MS))).size < 5);
   /** A confirmed factor whose last used step is long past. */
-  const enrol = () => repo.upsertTotp(USER, cipher.encrypt(secret), { lastTimeStep: N - 100, confirmedAt: new Date() });
+  const enrol = () => repo.upsertTotp(USER, cipher.encrypt(secret, `totp:${USER}`), { lastTimeStep: N - 100, confirmedAt: new Date() });
   return { repo, cipher, clock, service, secret, codeAt, enrol };
 }
 
@@ -104,7 +104,7 @@ describe('TotpService', () => {
       expect(row.lastTimeStep).toBe(N + 1);
       expect(row.confirmedAt).toBeInstanceOf(Date);
       expect(row.secretEncrypted).not.toContain(secret);
-      expect(cipher.decrypt(row.secretEncrypted)).toBe(secret);
+      expect(cipher.decrypt(row.secretEncrypted, `totp:${USER}`)).toBe(secret);
     });
   });
 
@@ -126,7 +126,7 @@ describe('TotpService', () => {
     const now = N * STEP_MS + 5_000;
     const { service, repo, codeAt, enrol, secret, cipher } = setup(now);
     expect(await service.verify(USER, codeAt(now))).toBe('not_enrolled');
-    await repo.upsertTotp(USER, cipher.encrypt(secret)); // pending, never confirmed
+    await repo.upsertTotp(USER, cipher.encrypt(secret, `totp:${USER}`)); // pending, never confirmed
     expect(await service.verify(USER, codeAt(now))).toBe('not_enrolled');
     expect(await service.isEnrolled(USER)).toBe(false);
     await enrol();
