@@ -138,12 +138,15 @@ async function mfaFacts(sc: StepContext): Promise<NonNullable<FlowFacts['mfa']>>
   const membership = sc.memberships.find((m) => m.tenantId === sc.journey.tenantId);
   const policy = membership?.policy ?? DEFAULT_POLICY;
   const allowed: Factor[] = policy.mfa === 'off' ? [] : policy.methods.filter((m): m is 'sms' | 'totp' => m === 'sms' || m === 'totp');
+  const params = sc.details.params;
+  const forced = wantsTwoFactors(params.acr_values as string | undefined) || params.max_age !== undefined;
+  const firstConnectionToTenant = !!membership && membership.firstLoginAt === null;
+  // 2FA off and not asked for by the app: nothing to look up (the common case stays cheap).
+  if (policy.mfa === 'off' && !forced) return { policy: 'off', allowed, enrolled: [], firstConnectionToTenant, deviceTrusted: false, forced };
   const enrolled: Factor[] = [];
   if (user.phone && user.phoneVerifiedAt) enrolled.push('sms');
   if (await sc.services.totp.isEnrolled(user.id)) enrolled.push('totp');
   if ((await sc.services.recoveryCodes.remaining(user.id)) > 0) enrolled.push('recovery');
-  const params = sc.details.params;
-  const forced = wantsTwoFactors(params.acr_values as string | undefined) || params.max_age !== undefined;
   const rank = (f: Factor) => (f === user.preferredFactor ? 0 : f === 'recovery' ? 2 : 1);
   const usable = (forced ? enrolled : enrolled.filter((x) => x === 'recovery' || allowed.includes(x))).sort((a, b) => rank(a) - rank(b));
   sc.factors = { allowed, usable: usable.some((x) => x !== 'recovery') ? usable : [] };
@@ -151,7 +154,7 @@ async function mfaFacts(sc: StepContext): Promise<NonNullable<FlowFacts['mfa']>>
     policy: policy.mfa,
     allowed,
     enrolled,
-    firstConnectionToTenant: !!membership && membership.firstLoginAt === null,
+    firstConnectionToTenant,
     deviceTrusted: await sc.services.trustedDevices.isTrusted(user.id, readDeviceToken(sc.ctx, user.id)),
     forced,
   };
