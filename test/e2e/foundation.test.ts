@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser } from 'playwright-core';
-import { decodeProtectedHeader } from 'jose';
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { authorizationRequest, exchangeCode, fillIdentifier, fillPassword, launchBrowser, oidc, relyingParty, startCallbackServer, type CallbackServer } from '../helpers/browser.js';
 
@@ -16,7 +16,14 @@ const importFile = (REDIRECT: string) => ({
   users: [{ login: 'marie', email: 'marie@example.be', password: 'correct horse battery staple', mustChangePassword: false, tenants: ['acme'] }],
   clients: [
     { client_id: 'jobtracker', client_secret: SECRET, redirect_uris: [REDIRECT], post_logout_redirect_uris: [REDIRECT.replace('/cb', '/bye')], first_party: true },
-    { client_id: 'thirdparty', client_secret: 'thirdparty-secret-0123456789abcdef-xyz', client_name: 'Agenda Plus', redirect_uris: [REDIRECT] },
+    {
+      client_id: 'thirdparty',
+      client_secret: 'thirdparty-secret-0123456789abcdef-xyz',
+      client_name: 'Agenda Plus',
+      redirect_uris: [REDIRECT],
+      backchannel_logout_uri: REDIRECT.replace('/cb', '/backchannel'),
+      backchannel_logout_session_required: true,
+    },
     { client_id: 'reporting', client_secret: 'reporting-secret-0123456789abcdef-xyz', grant_types: ['client_credentials'], redirect_uris: [], scope: 'openid' },
   ],
 });
@@ -135,6 +142,16 @@ describe('foundation: OIDC end to end on PostgreSQL + Redis', () => {
     expect(await page.locator('h1').textContent()).toBe('Sign out');
     await Promise.all([page.waitForURL((u) => u.href.startsWith(bye)), page.click('button[value="yes"]')]);
     expect(new URL(page.url()).searchParams.get('state')).toBe('st');
+    // Back-channel logout: the app signed in during the session is told, with a signed logout token.
+    const notice = await app.nextPost();
+    expect(notice.path).toBe('/backchannel');
+    const { payload } = await jwtVerify(notice.form.get('logout_token')!, createRemoteJWKSet(new URL(`${fresh.issuer}/jwks`)), {
+      issuer: fresh.issuer,
+      audience: 'thirdparty',
+    });
+    expect(payload.sub).toBe(tokens.claims()!.sub);
+    expect(payload.sid).toBe(tokens.claims()!.sid);
+    expect(payload.events).toHaveProperty(['http://schemas.openid.net/event/backchannel-logout']);
     // signed out: a new authorization asks for the identifier again
     await page.goto((await authorizationRequest(jobtracker)).url.href);
     expect(await page.locator('input[autocomplete="username"]').count()).toBeGreaterThan(0);

@@ -61,14 +61,42 @@ export async function authorizationRequest(rp: RelyingParty, extra: Record<strin
 export interface CallbackServer {
   redirectUri: string;
   next(): Promise<URL>;
+  /** The next form POST the app received (back-channel logout), as its fields. */
+  nextPost(): Promise<{ path: string; form: URLSearchParams }>;
   close(): Promise<void>;
+}
+
+function queue<T>() {
+  const items: T[] = [];
+  const waiting: ((item: T) => void)[] = [];
+  return {
+    push(item: T) {
+      const waiter = waiting.shift();
+      if (waiter) waiter(item);
+      else items.push(item);
+    },
+    next(): Promise<T> {
+      const early = items.shift();
+      return early !== undefined ? Promise.resolve(early) : new Promise<T>((r) => waiting.push(r));
+    },
+  };
 }
 
 export async function startCallbackServer(path = '/cb'): Promise<CallbackServer> {
   const arrived: URL[] = [];
   const waiting: ((u: URL) => void)[] = [];
+  const posts = queue<{ path: string; form: URLSearchParams }>();
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', `http://localhost:${(server.address() as AddressInfo).port}`);
+    if (req.method === 'POST') {
+      let body = '';
+      req.on('data', (chunk) => (body += chunk));
+      req.on('end', () => {
+        posts.push({ path: url.pathname, form: new URLSearchParams(body) });
+        res.writeHead(200).end();
+      });
+      return;
+    }
     if (url.pathname === path) {
       const waiter = waiting.shift();
       if (waiter) waiter(url);
@@ -84,6 +112,7 @@ export async function startCallbackServer(path = '/cb'): Promise<CallbackServer>
       const early = arrived.shift();
       return early ? Promise.resolve(early) : new Promise<URL>((r) => waiting.push(r));
     },
+    nextPost: () => posts.next(),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
