@@ -18,8 +18,7 @@ import type { StepContext } from './step.js';
 import { pageContextFor } from './views/provider-pages.js';
 import { isLocale } from './i18n/index.js';
 import { loadGrantContext } from '../src/oidc/accounts.js';
-import { page } from './views/layout.js';
-import { html } from './views/html.js';
+import { errorPage } from './views/layout.js';
 
 export function interactionRouter(services: Services): Router {
   const router = new Router({ prefix: '/interaction' });
@@ -183,7 +182,7 @@ async function load(ctx: Context, services: Services): Promise<StepContext | und
     const pc = pageContextFor(ctx, services.defaultLocale);
     ctx.status = 400;
     ctx.type = 'html';
-    ctx.body = page(pc, pc.t('error.title'), html`<h1>${pc.t('error.title')}</h1><div role="alert"><p>${pc.t('error.expired')}</p></div>`);
+    ctx.body = errorPage(pc, pc.t('error.expired'));
     return undefined;
   }
   if (details.uid !== ctx.params.uid) {

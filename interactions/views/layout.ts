@@ -57,3 +57,8 @@ ${body}
 export function alert(message: string | undefined): Safe | string {
   return message ? html`<div role="alert">${message}</div>` : '';
 }
+
+/** A page that only says what went wrong, in an alert, with `extra` below it. */
+export function errorPage(pc: PageContext, message: string, extra: Safe | string = ''): string {
+  return page(pc, pc.t('error.title'), html`<h1>${pc.t('error.title')}</h1><div role="alert"><p>${message}</p></div>${extra}`);
+}

@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { chooseLocale, translator, type Locale } from '../i18n/index.js';
 import { newNonce } from '../../src/http/security-headers.js';
-import { page, type PageContext } from './layout.js';
+import { errorPage, page, type PageContext } from './layout.js';
 import { html, Safe } from './html.js';
 
 export function pageContextFor(ctx: Context, fallback: Locale, extra: { uiLocales?: string; tenantDefault?: string; chosen?: string; clientName?: string } = {}): PageContext {
@@ -35,20 +35,17 @@ export function providerPages(fallback: Locale) {
     async renderError(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string }, _error: Error) {
       const pc = pageContextFor(ctx, fallback, { uiLocales: uiLocales(ctx) });
       const { t } = pc;
-      let detail = t('error.generic');
-      if (KNOWN.has(out.error)) detail = t(`error.${out.error}`);
-      if (out.error === 'invalid_request' && /redirect_uri/.test(out.error_description ?? '')) detail = t('error.invalid_redirect_uri');
-      if (out.error === 'invalid_client' || /client/.test(out.error_description ?? '')) {
-        if (/redirect_uri/.test(out.error_description ?? '')) detail = t('error.invalid_redirect_uri');
-        else if (out.error === 'invalid_client') detail = t('error.invalid_client');
-      }
+      // A redirect_uri the client did not register is the app's mistake most worth naming.
+      const detail = /redirect_uri/.test(out.error_description ?? '')
+        ? t('error.invalid_redirect_uri')
+        : KNOWN.has(out.error)
+          ? t(`error.${out.error}`)
+          : t('error.generic');
       ctx.type = 'html';
-      ctx.body = page(
+      ctx.body = errorPage(
         pc,
-        t('error.title'),
-        html`<h1>${t('error.title')}</h1><div role="alert"><p>${detail}</p></div><p class="notice">${t('error.code', { code: out.error })}</p>${
-          out.error_description ? html`<p class="notice">${out.error_description}</p>` : ''
-        }`,
+        detail,
+        html`<p class="notice">${t('error.code', { code: out.error })}</p>${out.error_description ? html`<p class="notice">${out.error_description}</p>` : ''}`,
       );
     },
 

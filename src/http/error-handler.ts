@@ -6,8 +6,7 @@ import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import type { Locale } from '../../interactions/i18n/index.js';
 import { pageContextFor } from '../../interactions/views/provider-pages.js';
-import { page } from '../../interactions/views/layout.js';
-import { html } from '../../interactions/views/html.js';
+import { errorPage } from '../../interactions/views/layout.js';
 
 export function errorHandler(logger: Logger, fallback: Locale) {
   return async (ctx: Context, next: Next) => {
@@ -17,7 +16,7 @@ export function errorHandler(logger: Logger, fallback: Locale) {
         const pc = pageContextFor(ctx, fallback);
         ctx.status = 404;
         ctx.type = 'html';
-        ctx.body = page(pc, pc.t('error.title'), html`<h1>${pc.t('error.title')}</h1><div role="alert"><p>${pc.t('page.notFound')}</p></div>`);
+        ctx.body = errorPage(pc, pc.t('page.notFound'));
       }
     } catch (err) {
       const status = (err as { status?: number; expose?: boolean }).status;
@@ -30,7 +29,7 @@ export function errorHandler(logger: Logger, fallback: Locale) {
       } else {
         const pc = pageContextFor(ctx, fallback);
         ctx.type = 'html';
-        ctx.body = page(pc, pc.t('error.title'), html`<h1>${pc.t('error.title')}</h1><div role="alert"><p>${pc.t('error.generic')}</p></div>`);
+        ctx.body = errorPage(pc, pc.t('error.generic'));
       }
     }
   };
