@@ -4,6 +4,9 @@
  */
 import { issueSmsCode, smsCodeMatches, smsText } from '../src/domain/sms-codes.js';
 import type { StepContext } from './step.js';
+import { clock } from './views/clock.js';
+
+export { clock };
 
 export const MAX_CODE_FAILURES = 5;
 
@@ -55,8 +58,4 @@ export function checkSmsCode(sc: StepContext, candidate: string): CheckOutcome {
 export function maskPhone(e164: string): string {
   const digits = e164.replace(/^\+32/, '');
   return `+32 ${digits.slice(0, 1)}•• •• •• ${digits.slice(-2)}`;
-}
-
-export function clock(date: Date | number, locale: string): string {
-  return new Date(date).toLocaleTimeString(`${locale}-BE`, { hour: '2-digit', minute: '2-digit', timeZone: 'Europe/Brussels' });
 }

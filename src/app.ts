@@ -51,7 +51,7 @@ import { TotpService } from './domain/totp.js';
 import { RecoveryCodes } from './domain/recovery-codes.js';
 import { TrustedDevices } from './domain/trusted-devices.js';
 import { createSmsTransport } from './delivery/sms.js';
-import { SmsSendLimiter } from './security/rate-limits.js';
+import { PasswordFailureThrottle, SmsSendLimiter } from './security/rate-limits.js';
 import { SecondFactors } from './domain/second-factors.js';
 
 /** A problem that stops the server at start, with a message for the operator. */
@@ -166,7 +166,7 @@ export async function createSesam(settings: Settings, logger: Logger = createLog
     users,
     tenants,
     clients: clientCache,
-    passwords: new PasswordAuthenticator(users, hasher, events),
+    passwords: new PasswordAuthenticator(users, hasher, events, new PasswordFailureThrottle({ redis, kv })),
     hasher,
     events,
     defaultLocale: settings.defaultLocale,

@@ -10,16 +10,37 @@ import type { User } from './types.js';
 
 export type PasswordOutcome =
   | { ok: true; user: User }
-  | { ok: false; reason: 'unknown' | 'disabled' | 'locked' | 'wrong'; userId?: string; lockedNow?: boolean };
+  | { ok: false; reason: 'unknown' | 'disabled' | 'locked' | 'wrong'; userId?: string; lockedNow?: boolean }
+  /** Too many failures from this source: no account was looked at; try again at `retryAt`. */
+  | { ok: false; reason: 'throttled'; retryAt: Date };
+
+/** Failures counted per source before any account is touched (see src/security/rate-limits.ts). */
+export interface SourceThrottle {
+  blockedUntil(ip: string | null | undefined): Promise<Date | undefined>;
+  recordFailure(ip: string | null | undefined): Promise<void>;
+}
 
 export class PasswordAuthenticator {
   constructor(
     private readonly users: UsersRepository,
     private readonly hasher: PasswordHasher,
     private readonly events: EventLog,
+    private readonly throttle?: SourceThrottle,
   ) {}
 
   async verify(identifier: string, password: string, meta: RequestMeta): Promise<PasswordOutcome> {
+    // The source first: one that guessed too much is slowed down before any account is touched.
+    const retryAt = await this.throttle?.blockedUntil(meta.ip);
+    if (retryAt) {
+      await this.events.record({ type: 'login.throttled', ...meta, method: 'pwd', details: { retryAt: retryAt.toISOString() } });
+      return { ok: false, reason: 'throttled', retryAt };
+    }
+    const outcome = await this.check(identifier, password, meta);
+    if (!outcome.ok) await this.throttle?.recordFailure(meta.ip);
+    return outcome;
+  }
+
+  private async check(identifier: string, password: string, meta: RequestMeta): Promise<PasswordOutcome> {
     const user = await this.users.findByIdentifier(identifier);
     if (!user || !user.passwordHash) {
       await this.hasher.verifyNothing(password);

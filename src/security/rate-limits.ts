@@ -242,3 +242,48 @@ function expandIPv6(address: string): number[] {
   const t = parse(tail);
   return tail === undefined ? h : [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t];
 }
+
+/**
+ * Wrong passwords (and unknown identifiers) per source, counted before any account is touched:
+ * a source that guesses too much is slowed down as a whole, so it cannot lock people out one
+ * account after another, nor spray one password over many accounts (NOTES.md, OWASP ASVS 6).
+ * An office behind one address shares these windows, hence the generous numbers.
+ */
+export const PASSWORD_FAILURE_LIMITS: readonly { max: number; seconds: number }[] = Object.freeze([
+  Object.freeze({ max: 30, seconds: 15 * 60 }),
+  Object.freeze({ max: 200, seconds: DAY }),
+]);
+
+export class PasswordFailureThrottle {
+  private readonly windows: { max: number; seconds: number; counter: WindowCounter }[];
+
+  constructor(options: { redis?: Redis; kv: KeyValueStore; limits?: readonly { max: number; seconds: number }[] }) {
+    this.windows = (options.limits ?? PASSWORD_FAILURE_LIMITS).map(({ max, seconds }) => {
+      const keyPrefix = `pwd-fail:ip:${windowLabel(seconds)}`;
+      const counter = options.redis ? new RedisWindowCounter(options.redis, keyPrefix, max, seconds) : new KvWindowCounter(options.kv, keyPrefix, seconds);
+      return { max, seconds, counter };
+    });
+  }
+
+  /** When a source that reached a limit may try again; undefined while it may try now. */
+  async blockedUntil(ip: string | null | undefined): Promise<Date | undefined> {
+    if (!ip) return undefined;
+    const id = sourceId(ip);
+    const counts = await Promise.all(this.windows.map((w) => w.counter.peek(id)));
+    const full = this.windows.filter((w, i) => counts[i] >= w.max);
+    if (full.length === 0) return undefined;
+    const now = Date.now();
+    const ends = await Promise.all(full.map(async (w) => (await w.counter.resetAt(id)) ?? now + w.seconds * 1000));
+    return new Date(Math.max(...ends));
+  }
+
+  async recordFailure(ip: string | null | undefined): Promise<void> {
+    if (!ip) return;
+    const id = sourceId(ip);
+    await Promise.all(this.windows.map((w) => w.counter.hit(id)));
+  }
+}
+
+function sourceId(ip: string): string {
+  return crypto.createHash('sha256').update(`sesam:pwd-fail:${ipBucket(ip)}`).digest('base64url');
+}

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser } from 'playwright-core';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { authorizationRequest, exchangeCode, fillIdentifier, fillPassword, launchBrowser, oidc, relyingParty, startCallbackServer, type CallbackServer } from '../helpers/browser.js';
+import { authorizationRequest, exchangeCode, fillIdentifier, fillPassword, launchBrowser, oidc, relyingParty, startCallbackServer, submit, type CallbackServer } from '../helpers/browser.js';
 
 const SECRET = 'jobtracker-secret-0123456789abcdef-xyz';
 const importFile = (REDIRECT: string) => ({
@@ -120,7 +120,7 @@ describe('foundation: OIDC end to end on PostgreSQL + Redis', () => {
     await fillPassword(page, 'correct horse battery staple');
     expect(await page.locator('h1').textContent()).toBe('Allow access');
     expect(await page.locator('body').textContent()).toContain('Agenda Plus');
-    await page.click('button[value="deny"]');
+    await submit(page, 'button[value="deny"]');
     const refused = await app.next();
     expect(refused.searchParams.get('error')).toBe('access_denied');
 
@@ -128,7 +128,7 @@ describe('foundation: OIDC end to end on PostgreSQL + Redis', () => {
     await page.goto(allowed.url.href); // a refusal signed nobody in: sign in again, then allow
     await fillIdentifier(page, 'marie');
     await fillPassword(page, 'correct horse battery staple');
-    await page.click('button[value="allow"]');
+    await submit(page, 'button[value="allow"]');
     const tokens = await exchangeCode(third, await app.next(), allowed);
     expect(tokens.claims()!.aud).toBe('thirdparty');
 

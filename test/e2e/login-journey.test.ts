@@ -10,6 +10,7 @@ import {
   alertText,
   authorizationRequest,
   startCallbackServer,
+  submit,
   type CallbackServer,
   exchangeCode,
   fillIdentifier,
@@ -74,7 +75,7 @@ describe('login journey', () => {
     await signIn(page, 'marie');
     const choices = page.locator('form button[name="tenant"]');
     expect(await choices.allTextContents()).toEqual(['Cabinet Beta', 'Fiduciaire Acme']);
-    await page.click('button:has-text("Cabinet Beta")');
+    await submit(page, 'button:has-text("Cabinet Beta")');
     const tokens = await exchangeCode(rp, await caught(), req);
     expect(tokens.claims()).toMatchObject({ org_id: 'beta', org_name: 'Cabinet Beta' });
 
@@ -87,7 +88,7 @@ describe('login journey', () => {
     // select_account lets the user switch tenant.
     const switching = await authorizationRequest(rp, { prompt: 'select_account' });
     await page.goto(switching.url.href);
-    await page.click('button:has-text("Fiduciaire Acme")');
+    await submit(page, 'button:has-text("Fiduciaire Acme")');
     const switched = await exchangeCode(rp, await caught(), switching);
     expect(switched.claims()).toMatchObject({ org_id: 'acme', sub: tokens.claims()!.sub });
     await context.close();
@@ -167,15 +168,15 @@ describe('login journey', () => {
     expect(await page.title()).toContain('Choose a new password');
     await page.fill('input[name="password"]', 'password1234');
     await page.fill('input[name="confirm"]', 'password1234');
-    await page.click('button[type="submit"]');
+    await submit(page, 'button[type="submit"]');
     expect(await alertText(page)).toContain('most used passwords');
     await page.fill('input[name="password"]', 'jan@example.be');
     await page.fill('input[name="confirm"]', 'jan@example.be');
-    await page.click('button[type="submit"]');
+    await submit(page, 'button[type="submit"]');
     expect(await alertText(page)).toContain('cannot be your login');
     await page.fill('input[name="password"]', 'my own long passphrase');
     await page.fill('input[name="confirm"]', 'my own long passphrase');
-    await page.click('button[type="submit"]');
+    await submit(page, 'button[type="submit"]');
     const tokens = await exchangeCode(rp, await caught(), req);
     expect(tokens.claims()!.org_id).toBe('acme');
     const types = (await server.sesam.events.list({ limit: 200 })).map((e) => e.type);
@@ -262,7 +263,7 @@ describe('login journey', () => {
       expect(headers['content-security-policy']).toContain("frame-ancestors 'none'");
       expect(headers['cache-control']).toBe('no-store');
       if (lang === 'fr') {
-        await page.click('nav.lang a[lang="nl"]');
+        await submit(page, 'nav.lang a[lang="nl"]');
         expect(await page.getAttribute('html', 'lang')).toBe('nl');
         await fillIdentifier(page, 'marie');
         expect(await page.getAttribute('html', 'lang')).toBe('nl'); // the choice holds for the journey

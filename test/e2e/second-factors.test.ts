@@ -21,6 +21,7 @@ import {
   launchBrowser,
   relyingParty,
   startCallbackServer,
+  submit,
   type CallbackServer,
   type RelyingParty,
 } from '../helpers/browser.js';
@@ -81,7 +82,7 @@ describe('second factors', () => {
   }
   const submitCode = async (page: Page, code: string) => {
     await page.fill('input[autocomplete="one-time-code"]', code);
-    await page.click('form button[type="submit"]:first-of-type');
+    await submit(page, 'form button[type="submit"]:first-of-type');
   };
 
   it('SMS at the first connection to the employer, Belgian mobiles only, then the trusted device is spared and a new one asked', async () => {
@@ -91,12 +92,12 @@ describe('second factors', () => {
     expect(await page.locator('input[autocomplete="tel"]').count()).toBe(1);
     for (const wrong of ['+33 6 12 34 56 78', '02 547 54 93', '123']) {
       await page.fill('input[autocomplete="tel"]', wrong);
-      await page.click('button[value="phone"]');
+      await submit(page, 'button[value="phone"]');
       expect(await alertText(page)).toContain('belge');
     }
     const before = smsCount();
     await page.fill('input[autocomplete="tel"]', '0470 12 34 56');
-    await page.click('button[value="phone"]');
+    await submit(page, 'button[value="phone"]');
     expect(smsCount()).toBe(before + 1);
     const sms = lastSms();
     expect(sms.to).toBe('+32470123456');
@@ -110,7 +111,7 @@ describe('second factors', () => {
     await submitCode(page, codeOf(sms));
     // first enrolment: the recovery codes, once
     expect(await page.locator('ul.codes li').count()).toBe(10);
-    await page.click('form button[type="submit"]');
+    await submit(page, 'form button[type="submit"]');
     const tokens = await exchangeCode(rp, await app.next(), req);
     const claims = tokens.claims()!;
     expect(claims.amr).toEqual(expect.arrayContaining(['pwd', 'sms', 'mfa']));
@@ -148,9 +149,9 @@ describe('second factors', () => {
     const setup = await browser.newContext({ locale: 'en' });
     const s = await login(setup, 'counter');
     await s.page.fill('input[autocomplete="tel"]', '+32 471 98 76 54');
-    await s.page.click('button[value="phone"]');
+    await submit(s.page, 'button[value="phone"]');
     await submitCode(s.page, codeOf(lastSms()));
-    await s.page.click('form button[type="submit"]');
+    await submit(s.page, 'form button[type="submit"]');
     await exchangeCode(rp, await app.next(), s.req);
     await setup.close();
 
@@ -165,7 +166,7 @@ describe('second factors', () => {
     expect(await alertText(page)).toContain('expired');
     // a new code (after the cooldown), then five wrong tries
     await server.sesam.kv.set(`journey:${uid}`, { ...(await server.sesam.kv.get<Record<string, any>>(`journey:${uid}`)), sms: { ...journey.sms, expiresAt: Date.now() - 1000, sentAt: 0 } }, 600);
-    await page.click('button[value="resend"]');
+    await submit(page, 'button[value="resend"]');
     const fresh = codeOf(lastSms());
     const wrong = fresh === '000000' ? '111111' : '000000';
     for (let i = 1; i <= 4; i++) {
@@ -176,7 +177,7 @@ describe('second factors', () => {
     expect(await alertText(page)).toContain('Too many');
     // another new code does not give new tries
     await server.sesam.kv.set(`journey:${uid}`, { ...(await server.sesam.kv.get<Record<string, any>>(`journey:${uid}`)), sms: { ...journey.sms, sentAt: 0 } }, 600);
-    await page.click('button[value="resend"]');
+    await submit(page, 'button[value="resend"]');
     await submitCode(page, codeOf(lastSms()));
     expect(await alertText(page)).toContain('Too many');
     await context.close();
@@ -192,7 +193,7 @@ describe('second factors', () => {
     await submitCode(page, totp.generate());
     const codes = (await page.locator('ul.codes code').allTextContents()).map((c) => c.trim());
     expect(codes).toHaveLength(10);
-    await page.click('form button[type="submit"]');
+    await submit(page, 'form button[type="submit"]');
     const tokens = await exchangeCode(rp, await app.next(), req);
     expect(tokens.claims()!.amr).toEqual(expect.arrayContaining(['pwd', 'otp', 'mfa']));
 
@@ -215,11 +216,11 @@ describe('second factors', () => {
     expect(await alertText(replay.page)).toContain('al gebruikt');
 
     // Another method: a recovery code, once.
-    await replay.page.click('button[name="switch"][value="recovery"]');
+    await submit(replay.page, 'button[name="switch"][value="recovery"]');
     await submitCode(replay.page, codes[0].toUpperCase());
     await exchangeCode(rp, await app.next(), replay.req);
     const reuse = await login(context, 'clerk', { prompt: 'login' });
-    await reuse.page.click('button[name="switch"][value="recovery"]');
+    await submit(reuse.page, 'button[name="switch"][value="recovery"]');
     await submitCode(reuse.page, codes[0]);
     expect(await alertText(reuse.page)).toContain('klopt niet');
 

@@ -125,15 +125,21 @@ export async function exchangeCode(rp: RelyingParty, callback: URL, req: Authori
   return oidc.authorizationCodeGrant(rp.config, callback, { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce, idTokenExpected: true });
 }
 
+/** Clicks a submit button and waits until the page it leads to has loaded. */
+export async function submit(page: Page, selector = 'button[type="submit"]'): Promise<void> {
+  await Promise.all([page.waitForEvent('framenavigated'), page.click(selector)]);
+  await page.waitForLoadState('load');
+}
+
 export async function fillIdentifier(page: Page, identifier: string): Promise<void> {
   await page.fill('input[autocomplete="username"]:not([hidden])', identifier);
-  await page.click('button[type="submit"]');
+  await submit(page);
 }
 
 export async function fillPassword(page: Page, password: string, options: { remember?: boolean } = {}): Promise<void> {
   await page.fill('input[autocomplete="current-password"]', password);
   if (options.remember) await page.check('input[name="remember"]');
-  await page.click('button[type="submit"]');
+  await submit(page);
 }
 
 export async function alertText(page: Page): Promise<string> {

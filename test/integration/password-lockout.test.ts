@@ -5,13 +5,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
-import { createPostgresDatabase, type TestDatabase } from '../helpers/stores.js';
+import { createPostgresDatabase, createTestRedis, type TestDatabase } from '../helpers/stores.js';
 import { UsersRepository } from '../../src/repositories/users-repository.js';
 import { EventsRepository } from '../../src/repositories/events-repository.js';
 import { PasswordHasher } from '../../src/domain/passwords.js';
 import { PasswordAuthenticator } from '../../src/domain/authentication.js';
 import { EventLog } from '../../src/domain/events.js';
 import { Directory } from '../../src/domain/directory.js';
+import { PasswordFailureThrottle } from '../../src/security/rate-limits.js';
+import { SqlKeyValueStore } from '../../src/storage/kv.js';
 
 const FAST = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
 
@@ -92,6 +94,45 @@ describe('password lockout (PostgreSQL)', () => {
     expect(second.lockedUntil!.getTime() - Date.now()).toBeGreaterThan(110_000);
     await t.db('users').where({ id: u.id }).update({ locked_until: new Date(Date.now() - 1000) });
     expect((await auth.verify('temp', 'the right password 1', meta)).ok).toBe(true);
+  });
+
+  it('slows down a source that guesses too much, before any account is touched', async () => {
+    const throttled = new PasswordAuthenticator(
+      new UsersRepository(t.db),
+      new PasswordHasher(FAST),
+      new EventLog(events, pino({ level: 'silent' })),
+      new PasswordFailureThrottle({ kv: new SqlKeyValueStore(t.db), limits: [{ max: 4, seconds: 600 }] }),
+    );
+    const victim = await user('victim', ['lenient']);
+    const from = { ...meta, ip: '198.51.100.7' };
+    // a spray: one password over many (here unknown) accounts, then the victim
+    for (let i = 0; i < 4; i++) expect((await throttled.verify(`nobody-${i}`, 'Summer2026!', from)).ok).toBe(false);
+    const blocked = await throttled.verify('victim', 'the right password 1', from);
+    expect(blocked).toMatchObject({ ok: false, reason: 'throttled' });
+    expect((blocked as { retryAt: Date }).retryAt.getTime()).toBeGreaterThan(Date.now() + 500_000);
+    // the victim's own counter never moved, and another source gets in
+    expect((await new UsersRepository(t.db).findById(victim.id))!.failedAttempts).toBe(0);
+    expect((await throttled.verify('victim', 'the right password 1', { ...meta, ip: '203.0.113.9' })).ok).toBe(true);
+    // an IPv6 source counts as its /64
+    const v6 = { ...meta, ip: '2001:db8:1:2::10' };
+    for (let i = 0; i < 4; i++) await throttled.verify(`nobody-${i}`, 'x', { ...v6, ip: `2001:db8:1:2::${i + 20}` });
+    expect(await throttled.verify('victim', 'the right password 1', v6)).toMatchObject({ reason: 'throttled' });
+    expect((await events.list({ type: 'login.throttled' })).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('counts the source in Redis too', async () => {
+    const { redis, cleanup } = await createTestRedis();
+    try {
+      const throttle = new PasswordFailureThrottle({ redis, kv: new SqlKeyValueStore(t.db), limits: [{ max: 2, seconds: 60 }] });
+      expect(await throttle.blockedUntil('192.0.2.50')).toBeUndefined();
+      await Promise.all([throttle.recordFailure('192.0.2.50'), throttle.recordFailure('192.0.2.50')]);
+      const until = await throttle.blockedUntil('192.0.2.50');
+      expect(until!.getTime()).toBeGreaterThan(Date.now() + 50_000);
+      expect(await throttle.blockedUntil('192.0.2.51')).toBeUndefined();
+      expect(await redis.keys('*')).not.toContainEqual(expect.stringContaining('192.0.2.50'));
+    } finally {
+      await cleanup();
+    }
   });
 
   it('answers an unknown identifier like a wrong password, spending one argon2 verification', async () => {
