@@ -2,8 +2,10 @@
 import type { Knex } from 'knex';
 import * as foundation from './001_foundation.js';
 import * as secondFactors from './002_second_factors.js';
+import * as sealedClientSecrets from './003_sealed_client_secrets.js';
 
 export const migrations: Record<string, Knex.Migration> = {
   '001_foundation': foundation,
   '002_second_factors': secondFactors,
+  '003_sealed_client_secrets': sealedClientSecrets,
 };

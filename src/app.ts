@@ -88,7 +88,7 @@ export async function createSesam(settings: Settings, logger: Logger = createLog
 
   const users = new UsersRepository(db);
   const tenants = new TenantsRepository(db);
-  const clients = new ClientsRepository(db);
+  const clients = new ClientsRepository(db, cipher);
   const eventsRepo = new EventsRepository(db);
   const events = new EventLog(eventsRepo, logger);
   const hasher = new PasswordHasher(settings.argon2, settings.argon2Concurrency);
@@ -143,6 +143,7 @@ export async function createSesam(settings: Settings, logger: Logger = createLog
       await host.current.Client.validate(metadata as never);
     },
     onClientChange: (id) => clientCache.forget(id),
+    cipher,
   });
 
   // A start that fails from here on releases what it opened (tests build servers in-process).

@@ -14,6 +14,7 @@ import type { ClientRecord, Membership, Tenant, User } from './types.js';
 import type { EventLog } from './events.js';
 import { normalizeBelgianMobile } from './phone.js';
 import { DEFAULT_CLIENT_SCOPE } from '../oidc/configuration.js';
+import type { Cipher } from '../secrets/cipher.js';
 
 /** A refusal the caller can show as is (bad reference, conflict, invalid metadata). */
 export class DirectoryError extends Error {
@@ -45,11 +46,11 @@ export class Directory {
 
   constructor(
     private readonly db: Queryable,
-    private readonly deps: { hasher: PasswordHasher; events: EventLog; validateClient: ClientValidator; onClientChange?: (id: string) => void },
+    private readonly deps: { hasher: PasswordHasher; events: EventLog; validateClient: ClientValidator; onClientChange?: (id: string) => void; cipher?: Cipher },
   ) {
     this.users = new UsersRepository(db);
     this.tenants = new TenantsRepository(db);
-    this.clients = new ClientsRepository(db);
+    this.clients = new ClientsRepository(db, deps.cipher);
   }
 
   /** The same directory bound to a transaction. */
