@@ -7,6 +7,7 @@ import { checkNewPassword } from '../../src/domain/passwords.js';
 import { DEFAULT_POLICY, type TenantPolicy } from '../../src/domain/tenant-policy.js';
 import { html } from '../views/html.js';
 import { clock } from '../views/clock.js';
+import { readDeviceToken } from '../device-cookie.js';
 import { alert, page } from '../views/layout.js';
 import type { StepContext, StepModule } from '../step.js';
 
@@ -52,7 +53,9 @@ ${alert(options.error)}
     const password = form.password ?? '';
     sc.journey.remember = form.remember === 'on';
     if (!password) return { ok: false, error: sc.pc.t('password.required'), values: form };
-    const outcome = await sc.services.passwords.verify(sc.journey.identifier ?? '', password.slice(0, 1024), { ...sc.meta });
+    const outcome = await sc.services.passwords.verify(sc.journey.identifier ?? '', password.slice(0, 1024), { ...sc.meta }, {
+      trustedDevice: (userId) => sc.services.trustedDevices.isTrusted(userId, readDeviceToken(sc.ctx, userId)),
+    });
     if (!outcome.ok && outcome.reason === 'throttled') {
       return { ok: false, status: 429, error: sc.pc.t('password.throttled', { time: clock(outcome.retryAt, sc.pc.locale) }), values: { remember: form.remember ?? '' } };
     }

@@ -14,6 +14,10 @@ export type PasswordOutcome =
   /** Too many failures from this source: no account was looked at; try again at `retryAt`. */
   | { ok: false; reason: 'throttled'; retryAt: Date };
 
+export interface VerifyOptions {
+  trustedDevice?: (userId: string) => Promise<boolean>;
+}
+
 /** Failures counted per source before any account is touched (see src/security/rate-limits.ts). */
 export interface SourceThrottle {
   blockedUntil(ip: string | null | undefined): Promise<Date | undefined>;
@@ -28,19 +32,23 @@ export class PasswordAuthenticator {
     private readonly throttle?: SourceThrottle,
   ) {}
 
-  async verify(identifier: string, password: string, meta: RequestMeta): Promise<PasswordOutcome> {
+  /**
+   * `options.trustedDevice(userId)` says whether the request comes from a device that user
+   * trusted; it is asked only for a locked account.
+   */
+  async verify(identifier: string, password: string, meta: RequestMeta, options: VerifyOptions = {}): Promise<PasswordOutcome> {
     // The source first: one that guessed too much is slowed down before any account is touched.
     const retryAt = await this.throttle?.blockedUntil(meta.ip);
     if (retryAt) {
       await this.events.record({ type: 'login.throttled', ...meta, method: 'pwd', details: { retryAt: retryAt.toISOString() } });
       return { ok: false, reason: 'throttled', retryAt };
     }
-    const outcome = await this.check(identifier, password, meta);
+    const outcome = await this.check(identifier, password, meta, options);
     if (!outcome.ok) await this.throttle?.recordFailure(meta.ip);
     return outcome;
   }
 
-  private async check(identifier: string, password: string, meta: RequestMeta): Promise<PasswordOutcome> {
+  private async check(identifier: string, password: string, meta: RequestMeta, options: VerifyOptions): Promise<PasswordOutcome> {
     const user = await this.users.findByIdentifier(identifier);
     if (!user || !user.passwordHash) {
       await this.hasher.verifyNothing(password);
@@ -55,6 +63,13 @@ export class PasswordAuthenticator {
     const rule = strictestLockout((await this.users.memberships(user.id)).map((m) => m.policy));
     const attempt = await this.users.reserveAttempt(user.id, rule.threshold);
     if (attempt === undefined) {
+      // A lock others can trigger must not shut the owner out: on a device the owner trusted
+      // (after a second factor), the right password still gets in. The lock stays for everyone else.
+      if (options.trustedDevice && (await options.trustedDevice(user.id))) {
+        const { ok } = await this.hasher.verify(user.passwordHash, password);
+        await this.events.record({ type: ok ? 'login.locked_trusted_device' : 'login.locked', userId: user.id, ...meta, method: 'pwd' });
+        return ok ? { ok: true, user } : { ok: false, reason: 'locked', userId: user.id };
+      }
       await this.hasher.verifyNothing(password);
       await this.events.record({ type: 'login.locked', userId: user.id, ...meta, method: 'pwd' });
       return { ok: false, reason: 'locked', userId: user.id };

@@ -140,6 +140,17 @@ describe('second factors', () => {
     expect(smsCount()).toBe(count + 1);
     await submitCode(fresh.page, codeOf(lastSms()));
     expect((await exchangeCode(rp, await app.next(), fresh.req)).claims()!.amr).toContain('sms');
+
+    // Someone locks the account with wrong passwords; the owner's trusted browser still gets in.
+    const intruder = await (await browser.newContext()).newPage();
+    await intruder.goto((await authorizationRequest(rp)).url.href);
+    await fillIdentifier(intruder, 'worker');
+    for (const guess of ['guess one', 'guess two', 'guess three']) await fillPassword(intruder, guess);
+    await fillPassword(intruder, PASSWORD);
+    expect(await alertText(intruder)).toBeTruthy(); // locked: the right password is refused there
+    const owner = await login(context, 'worker', { prompt: 'login' });
+    expect((await exchangeCode(rp, await app.next(), owner.req)).claims()!.sub).toBe(claims.sub);
+    await intruder.context().close();
     await context.close();
     await other.close();
   });

@@ -60,6 +60,19 @@ describe('password lockout (PostgreSQL)', () => {
     expect((await events.list({ userId: u.id, type: 'account.unlocked' })).length).toBe(1);
   });
 
+  it('lets the owner in from a device they trusted, while the lock stays for everyone else', async () => {
+    const u = await user('owner', ['strict']);
+    for (let i = 0; i < 3; i++) await auth.verify('owner', 'attacker guess', meta);
+    const trusted = { trustedDevice: async (id: string) => id === u.id };
+    const elsewhere = { trustedDevice: async () => false };
+    expect(await auth.verify('owner', 'the right password 1', meta, elsewhere)).toMatchObject({ ok: false, reason: 'locked' });
+    expect(await auth.verify('owner', 'attacker guess', meta, trusted)).toMatchObject({ ok: false, reason: 'locked' });
+    expect((await auth.verify('owner', 'the right password 1', meta, trusted)).ok).toBe(true);
+    expect((await new UsersRepository(t.db).findById(u.id))!.locked).toBe(true);
+    expect(await auth.verify('owner', 'the right password 1', meta)).toMatchObject({ ok: false, reason: 'locked' });
+    expect((await events.list({ userId: u.id, type: 'login.locked_trusted_device' })).length).toBe(1);
+  });
+
   it('a parallel burst of wrong passwords gets no more than the threshold of checks', async () => {
     const u = await user('burst', ['strict']);
     const results = await Promise.all(Array.from({ length: 12 }, (_, i) => auth.verify('burst', `wrong ${i}`, meta)));
