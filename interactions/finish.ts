@@ -5,7 +5,7 @@
 import { acrAmr } from '../src/oidc/acr.js';
 import { loadGrantContext, saveGrantContext } from '../src/oidc/accounts.js';
 import { SCOPES } from '../src/oidc/configuration.js';
-import type { StepContext } from './step.js';
+import { chosenMembership, type StepContext } from './step.js';
 
 export async function finishJourney(sc: StepContext): Promise<void> {
   const { services, details, journey } = sc;
@@ -13,7 +13,8 @@ export async function finishJourney(sc: StepContext): Promise<void> {
   const accountId = journey.userId!;
   const clientId = sc.client.clientId;
   const tenantId = journey.tenantId ?? null;
-  const tenantName = tenantId ? (sc.memberships.find((m) => m.tenantId === tenantId)?.tenantName ?? null) : null;
+  const membership = chosenMembership(sc);
+  const tenantName = membership?.tenantName ?? null;
 
   // Reuse the session's grant only when it is the same account and the same tenant.
   let grant;
@@ -38,7 +39,7 @@ export async function finishJourney(sc: StepContext): Promise<void> {
     const { acr, amr } = acrAmr(journey.methods);
     result.login = { accountId, acr, amr, remember: journey.remember === true };
   }
-  if (tenantId && sc.memberships.find((m) => m.tenantId === tenantId)?.firstLoginAt === null) await services.users.markFirstLogin(accountId, tenantId);
+  if (tenantId && membership?.firstLoginAt === null) await services.users.markFirstLogin(accountId, tenantId);
   await services.events.record({
     type: 'login.success',
     userId: accountId,

@@ -10,11 +10,10 @@ import type { Context } from 'koa';
 import { nextStep, type Factor, type FlowFacts, type StepName } from './flow.js';
 import { readDeviceToken } from './device-cookie.js';
 import { wantsTwoFactors } from '../src/oidc/acr.js';
-import { DEFAULT_POLICY } from '../src/domain/tenant-policy.js';
 import { steps } from './steps/index.js';
 import { finishJourney } from './finish.js';
 import type { Services } from './services.js';
-import type { StepContext } from './step.js';
+import { chosenMembership, chosenPolicy, type StepContext } from './step.js';
 import { pageContextFor } from './views/provider-pages.js';
 import { isLocale } from './i18n/index.js';
 import { loadGrantContext } from '../src/oidc/accounts.js';
@@ -134,8 +133,8 @@ async function decide(sc: StepContext): Promise<StepName> {
 /** What the flow needs to know of second factors, for the chosen tenant; also fills `sc.factors`. */
 async function mfaFacts(sc: StepContext): Promise<NonNullable<FlowFacts['mfa']>> {
   const user = sc.user!;
-  const membership = sc.memberships.find((m) => m.tenantId === sc.journey.tenantId);
-  const policy = membership?.policy ?? DEFAULT_POLICY;
+  const membership = chosenMembership(sc);
+  const policy = chosenPolicy(sc);
   const allowed: Factor[] = policy.mfa === 'off' ? [] : policy.methods.filter((m): m is 'sms' | 'totp' => m === 'sms' || m === 'totp');
   const params = sc.details.params;
   const forced = wantsTwoFactors(params.acr_values as string | undefined) || params.max_age !== undefined;

@@ -6,6 +6,7 @@ import type { Journey } from './journey.js';
 import type { Factor, StepName } from './flow.js';
 import type { Services } from './services.js';
 import type { ClientRecord, Membership, User } from '../src/domain/types.js';
+import { DEFAULT_POLICY, type TenantPolicy } from '../src/domain/tenant-policy.js';
 
 export type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -45,4 +46,14 @@ export interface StepModule {
   name: StepName;
   render(sc: StepContext, options?: RenderOptions): Promise<string> | string;
   submit(sc: StepContext, form: Record<string, string>): Promise<SubmitResult>;
+}
+
+/** The user's membership of the tenant chosen in this journey, if any. */
+export function chosenMembership(sc: StepContext): Membership | undefined {
+  return sc.journey.tenantId ? sc.memberships.find((m) => m.tenantId === sc.journey.tenantId) : undefined;
+}
+
+/** The chosen tenant's policy; the default policy when no tenant was chosen. */
+export function chosenPolicy(sc: StepContext): TenantPolicy {
+  return chosenMembership(sc)?.policy ?? DEFAULT_POLICY;
 }

@@ -6,11 +6,11 @@
  */
 import { html } from '../views/html.js';
 import { alert, page } from '../views/layout.js';
-import { codeInput, countdown } from '../views/code-form.js';
+import { codeInput, countdown, trustCheckbox } from '../views/code-form.js';
 import { checkSmsCode, clock, sendSmsCode } from '../sms-challenge.js';
 import { normalizeBelgianMobile } from '../../src/domain/phone.js';
 import { trustThisDevice } from './second-factor.js';
-import type { StepContext, StepModule, SubmitResult } from '../step.js';
+import { chosenMembership, type StepContext, type StepModule, type SubmitResult } from '../step.js';
 
 type Enrollable = 'sms' | 'totp';
 
@@ -21,7 +21,7 @@ export const enrollSecondFactorStep: StepModule = {
     const { t } = sc.pc;
     const allowed = enrollable(sc);
     const method = sc.journey.enrollMethod ?? (allowed.length === 1 ? allowed[0] : undefined);
-    const tenant = sc.memberships.find((m) => m.tenantId === sc.journey.tenantId)?.tenantName ?? 'Sesam';
+    const tenant = chosenMembership(sc)?.tenantName ?? 'Sesam';
     let body;
     if (!method) {
       body = html`<p>${t('enroll.choose')}</p>
@@ -152,6 +152,5 @@ ${trustBox(sc)}
 }
 
 function trustBox(sc: StepContext) {
-  const days = sc.memberships.find((m) => m.tenantId === sc.journey.tenantId)?.policy.trustedDeviceDays ?? 0;
-  return days > 0 ? html`<label class="check"><input type="checkbox" name="trust" checked> ${sc.pc.t('mfa.trust', { days })}</label>` : '';
+  return trustCheckbox(sc.pc.t, chosenMembership(sc)?.policy.trustedDeviceDays ?? 0);
 }

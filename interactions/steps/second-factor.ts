@@ -5,11 +5,10 @@
  */
 import { html } from '../views/html.js';
 import { alert, page } from '../views/layout.js';
-import { codeInput, countdown } from '../views/code-form.js';
+import { codeInput, countdown, trustCheckbox } from '../views/code-form.js';
 import { checkSmsCode, clock, maskPhone, MAX_CODE_FAILURES, sendSmsCode } from '../sms-challenge.js';
 import { writeDeviceToken } from '../device-cookie.js';
-import { DEFAULT_POLICY } from '../../src/domain/tenant-policy.js';
-import type { RenderOptions, StepContext, StepModule, SubmitResult } from '../step.js';
+import { chosenPolicy, type RenderOptions, type StepContext, type StepModule, type SubmitResult } from '../step.js';
 import type { Factor } from '../flow.js';
 
 export const secondFactorStep: StepModule = {
@@ -26,8 +25,7 @@ export const secondFactorStep: StepModule = {
       if (!sent.ok) error = sent.error;
       await sc.services.journeys.save(sc.uid, sc.journey);
     }
-    const policy = sc.memberships.find((m) => m.tenantId === sc.journey.tenantId)?.policy ?? DEFAULT_POLICY;
-    const trustDays = policy.trustedDeviceDays;
+    const policy = chosenPolicy(sc);
     const others = methods.filter((m) => m !== method);
     return page(
       sc.pc,
@@ -38,7 +36,7 @@ ${methodIntro(sc, method)}
 <form method="post" action="/interaction/${sc.uid}/second-factor" novalidate>
 <input type="hidden" name="method" value="${method}">
 ${codeInput('code', t(`mfa.${method}.label`), method === 'recovery' ? '[A-Za-z0-9 -]*' : '[0-9 ]*')}
-${trustDays > 0 ? html`<label class="check"><input type="checkbox" name="trust" checked> ${t('mfa.trust', { days: trustDays })}</label><p class="notice">${t('mfa.trustHint')}</p>` : ''}
+${trustCheckbox(t, policy.trustedDeviceDays)}
 <button type="submit" name="action" value="verify">${t('mfa.verify')}</button>
 ${method === 'sms' ? html`<button type="submit" name="action" value="resend" class="secondary" formnovalidate>${t('mfa.sms.resend')}</button>` : ''}
 </form>
@@ -117,7 +115,7 @@ async function verify(sc: StepContext, method: Factor, code: string): Promise<'o
 
 /** After a second factor, this browser may be trusted for the tenant's number of days. */
 export async function trustThisDevice(sc: StepContext, wanted: boolean): Promise<void> {
-  const policy = sc.memberships.find((m) => m.tenantId === sc.journey.tenantId)?.policy ?? DEFAULT_POLICY;
+  const policy = chosenPolicy(sc);
   if (!wanted || policy.trustedDeviceDays <= 0) return;
   const device = await sc.services.trustedDevices.trust(sc.user!.id, { userAgent: sc.meta.userAgent, ip: sc.meta.ip, days: policy.trustedDeviceDays });
   writeDeviceToken(sc.ctx, sc.user!.id, device.token, device.expiresAt, sc.services.secureCookies);

@@ -1,5 +1,6 @@
 /** The one-time-code input every second-factor page uses. */
 import { html, Safe } from './html.js';
+import type { Translator } from '../i18n/index.js';
 
 export function codeInput(id: string, label: string, pattern = '[0-9 ]*'): Safe {
   return html`<label for="${id}">${label}</label>
@@ -23,4 +24,11 @@ export function countdown(nonce: string, expiresAt: number, deadlineText: string
   tick();
 })();
 </script>`;
+}
+
+/** "Trust this device for N days" (checked), when the tenant trusts devices at all. */
+export function trustCheckbox(t: Translator, days: number): Safe | string {
+  return days > 0
+    ? html`<label class="check"><input type="checkbox" name="trust" checked> ${t('mfa.trust', { days })}</label><p class="notice">${t('mfa.trustHint')}</p>`
+    : '';
 }
