@@ -3,9 +3,11 @@ import type { Knex } from 'knex';
 import * as foundation from './001_foundation.js';
 import * as secondFactors from './002_second_factors.js';
 import * as sealedClientSecrets from './003_sealed_client_secrets.js';
+import * as accountIndex from './004_account_index.js';
 
 export const migrations: Record<string, Knex.Migration> = {
   '001_foundation': foundation,
   '002_second_factors': secondFactors,
   '003_sealed_client_secrets': sealedClientSecrets,
+  '004_account_index': accountIndex,
 };

@@ -9,6 +9,7 @@ import type { Adapter, AdapterConstructor } from 'oidc-provider';
 import { adapterFactory, RedisAdapter, SqlAdapter, sweepExpired } from '../../src/oidc/adapters/index.js';
 import type { Database } from '../../src/storage/database.js';
 import { createEmbeddedDatabase, createPostgresDatabase, createTestRedis } from '../helpers/stores.js';
+import { migrations } from '../../migrations/index.js';
 
 interface Store {
   db?: Database;
@@ -243,6 +244,59 @@ function contract(backend: Backend) {
     await of('RefreshToken').upsert(rid(), { grantId } as never, 7200);
     expect(await redis.pttl(grantKey)).toBeGreaterThan(3_600_000);
     expect(await redis.zcard(grantKey)).toBe(3);
+  });
+
+  it('indexes Sessions and Grants by account, and forgets them when destroyed', async () => {
+    const [account, sid, anonymous, gid, at] = [rid(), rid(), rid(), rid(), rid()];
+    await of('Session').upsert(sid, { uid: rid(), accountId: account, kind: 'Session' } as never, 60);
+    await of('Session').upsert(anonymous, { uid: rid(), kind: 'Session' } as never, 60); // not signed in yet
+    await of('Grant').upsert(gid, { accountId: account, clientId: 'c1', kind: 'Grant' } as never, 3600);
+    await of('AccessToken').upsert(at, { accountId: account, grantId: gid, kind: 'AccessToken' } as never, 60);
+
+    if (store.db) {
+      const rows = await store.db('oidc_payloads').whereIn('id', [sid, anonymous, gid, at]).select('model', 'id', 'account_id');
+      const byId = Object.fromEntries(rows.map((r: { id: string; account_id: string | null }) => [r.id, r.account_id]));
+      // Only Sessions and Grants: tokens go with their grant.
+      expect(byId).toEqual({ [sid]: account, [anonymous]: null, [gid]: account, [at]: null });
+    }
+    if (store.redis) {
+      const key = `oidc:account:${account}`;
+      expect((await store.redis.zrange(key, '0', '-1')).sort()).toEqual([`oidc:Grant:${gid}`, `oidc:Session:${sid}`].sort());
+      // The set lives as long as its longest member (the grant), never shorter.
+      const ttl = await store.redis.pttl(key);
+      expect(ttl).toBeGreaterThan(3_590_000);
+      expect(ttl).toBeLessThanOrEqual(3_600_000);
+      await of('Session').upsert(sid, { uid: rid(), accountId: account, kind: 'Session' } as never, 30);
+      expect(await store.redis.pttl(key)).toBeGreaterThan(3_590_000);
+      expect(await store.redis.type(key)).toBe('zset');
+    }
+
+    await of('Session').destroy(sid);
+    await of('Grant').destroy(gid);
+    if (store.redis) expect(await store.redis.exists(`oidc:account:${account}`)).toBe(0);
+    if (store.db) expect(await store.db('oidc_payloads').where({ account_id: account }).select('id')).toEqual([]);
+  });
+
+  (backend.kind === 'sql' ? it : it.skip)('backfills account_id of Sessions and Grants stored before migration 004', async () => {
+    const db = store.db!;
+    const migration = migrations['004_account_index'];
+    const [sid, gid, at] = [rid(), rid(), rid()];
+    await migration.down!(db);
+    try {
+      await db('oidc_payloads').insert([
+        { model: 'Session', id: sid, payload: JSON.stringify({ accountId: 'old-a', uid: rid(), kind: 'Session' }) },
+        { model: 'Grant', id: gid, payload: JSON.stringify({ accountId: 'old-a', clientId: 'c1', kind: 'Grant' }) },
+        { model: 'AccessToken', id: at, payload: JSON.stringify({ accountId: 'old-a', grantId: gid, kind: 'AccessToken' }), grant_id: gid },
+      ]);
+    } finally {
+      await migration.up(db);
+    }
+    const rows = await db('oidc_payloads').whereIn('id', [sid, gid, at]).select('id', 'account_id');
+    expect(Object.fromEntries(rows.map((r: { id: string; account_id: string | null }) => [r.id, r.account_id]))).toEqual({
+      [sid]: 'old-a',
+      [gid]: 'old-a',
+      [at]: null,
+    });
   });
 }
 

@@ -1,25 +1,34 @@
 /**
  * oidc-provider artifacts in Redis.
  *
- * Layout (every value is a JSON or plain string, the grant index a sorted set: no WRONGTYPE):
+ * Layout (every value is a JSON or plain string, the grant and account indexes sorted sets: no WRONGTYPE):
  * - `oidc:{model}:{id}`      the payload as JSON, `consumed` kept inside it; TTL = expiresIn
  * - `oidc:uid:{uid}`         Session id, same TTL (findByUid)
  * - `oidc:userCode:{code}`   artifact id, same TTL (findByUserCode)
  * - `oidc:grant:{grantId}`   sorted set of the grant's artifact keys scored by expiry (epoch ms);
  *                            its own expiry follows the longest member and is never shortened.
+ * - `oidc:account:{accountId}` sorted set of the account's `oidc:Session:{id}` and `oidc:Grant:{id}`
+ *                            keys, kept like a grant set (same script, same expiry rules), so a
+ *                            credential change can end all of one account's sessions and grants.
  *
  * Key prefix: ioredis prefixes KEYS given to EVAL but not keys a script builds. Scripts get the
  * keys they know up front via KEYS; keys derived from stored data (grant members, index keys
- * read from a payload) are built inside Lua as ARGV prefix .. unprefixed key. Grant members are
- * therefore stored unprefixed, and the prefix is the client's `keyPrefix`.
+ * read from a payload) are built inside Lua as ARGV prefix .. unprefixed key. Grant and account
+ * members are therefore stored unprefixed, and the prefix is the client's `keyPrefix`.
  * Scripts use the server clock (TIME), so the grant set and its artifacts share one clock.
  */
 import crypto from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import { GRANTABLE_MODELS, epochSeconds } from './sql-adapter.js';
+import { ACCOUNT_MODELS, GRANTABLE_MODELS, epochSeconds } from './sql-adapter.js';
 
-/** Adds a member to a grant set, trims stale members, extends (never shortens) the set's expiry. */
+/** The account index set (unprefixed, as every key given to ioredis). */
+export const accountSetKey = (accountId: string): string => `oidc:account:${accountId}`;
+
+/**
+ * Adds a member to an index set (a grant's or an account's), trims stale members, extends (never
+ * shortens) the set's expiry.
+ */
 const GRANT_ADD = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -54,7 +63,10 @@ local function dropIndexes(prefix, id, raw)
 end
 `;
 
-/** KEYS[1] artifact; ARGV: prefix, id, unprefixed artifact key (its grant member name). */
+/**
+ * KEYS[1] artifact; ARGV: prefix, id, unprefixed artifact key (its index member name), '1' when
+ * the model is indexed by account.
+ */
 const DESTROY = `${DROP_INDEXES}
 local raw = redis.call('GET', KEYS[1])
 if not raw then return 0 end
@@ -62,6 +74,9 @@ redis.call('DEL', KEYS[1])
 local p = dropIndexes(ARGV[1], ARGV[2], raw)
 if p and type(p.grantId) == 'string' then
   redis.call('ZREM', ARGV[1] .. 'oidc:grant:' .. p.grantId, ARGV[3])
+end
+if p and ARGV[4] == '1' and type(p.accountId) == 'string' then
+  redis.call('ZREM', ARGV[1] .. 'oidc:account:' .. p.accountId, ARGV[3])
 end
 return 1
 `;
@@ -126,14 +141,15 @@ export class RedisAdapter implements Adapter {
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     const key = this.key(id);
     const ttlMs = typeof expiresIn === 'number' ? Math.max(1, Math.round(expiresIn * 1000)) : undefined;
-    const indexed = (this.name === 'Session' && payload.uid) || payload.userCode || (GRANTABLE_MODELS.has(this.name) && payload.grantId);
+    const accountId = ACCOUNT_MODELS.has(this.name) && typeof payload.accountId === 'string' ? payload.accountId : undefined;
+    const indexed = (this.name === 'Session' && payload.uid) || payload.userCode || (GRANTABLE_MODELS.has(this.name) && payload.grantId) || accountId;
     if (!indexed) {
       // Nothing to keep in step with (client_credentials tokens, interactions): one plain SET.
       if (ttlMs === undefined) await this.redis.set(key, JSON.stringify(payload));
       else await this.redis.set(key, JSON.stringify(payload), 'PX', ttlMs);
       return;
     }
-    // MULTI: the artifact, its indexes and its grant membership appear together.
+    // MULTI: the artifact, its indexes and its grant/account membership appear together.
     const multi = this.redis.multi();
     const set = (k: string, value: string) =>
       ttlMs === undefined ? multi.set(k, value) : multi.set(k, value, 'PX', ttlMs);
@@ -144,6 +160,7 @@ export class RedisAdapter implements Adapter {
       // A defined command: ioredis sends EVALSHA (loading the script once) rather than the whole script.
       (multi as unknown as GrantAdd).sesamGrantAdd(`oidc:grant:${payload.grantId}`, key, ttlMs ?? '');
     }
+    if (accountId) (multi as unknown as GrantAdd).sesamGrantAdd(accountSetKey(accountId), key, ttlMs ?? '');
     const results = await multi.exec();
     const failed = results?.find(([error]) => error);
     if (!results || failed) throw failed?.[0] ?? new Error('Redis transaction aborted');
@@ -177,7 +194,7 @@ export class RedisAdapter implements Adapter {
   }
 
   async destroy(id: string): Promise<void> {
-    await runScript(this.redis, DESTROY, [this.key(id)], [this.prefix, id, this.key(id)]);
+    await runScript(this.redis, DESTROY, [this.key(id)], [this.prefix, id, this.key(id), ACCOUNT_MODELS.has(this.name) ? '1' : '0']);
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {

@@ -1,6 +1,7 @@
 /**
  * oidc-provider artifacts in PostgreSQL (or embedded PGlite), table `oidc_payloads`: used when
- * Redis is not configured. One instance per model name; rows are keyed by (model, id).
+ * Redis is not configured. One instance per model name; rows are keyed by (model, id). Sessions
+ * and Grants also carry `account_id`, the account index read by account-index.ts.
  */
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Database, Queryable } from '../../storage/database.js';
@@ -14,6 +15,9 @@ export const GRANTABLE_MODELS: ReadonlySet<string> = new Set([
   'BackchannelAuthenticationRequest',
   'PreAuthorizedCode',
 ]);
+
+/** Models indexed by account (`account_id`), so one account's sessions and grants can all be ended. */
+export const ACCOUNT_MODELS: ReadonlySet<string> = new Set(['Session', 'Grant']);
 
 const TABLE = 'oidc_payloads';
 
@@ -38,6 +42,7 @@ export class SqlAdapter implements Adapter {
         grant_id: GRANTABLE_MODELS.has(this.name) ? (payload.grantId ?? null) : null,
         user_code: payload.userCode ?? null,
         uid: payload.uid ?? null,
+        account_id: ACCOUNT_MODELS.has(this.name) && typeof payload.accountId === 'string' ? payload.accountId : null,
         // The database clock decides expiry, so instances with skewed clocks agree.
         expires_at: typeof expiresIn === 'number' ? db.raw('now() + make_interval(secs => cast(? as double precision))', [expiresIn]) : null,
         consumed_at: payload.consumed ? db.raw('to_timestamp(?)', [Number(payload.consumed)]) : null,
