@@ -61,7 +61,10 @@ const schema = z.object({
   ARGON2_CONCURRENCY: int(1, 256).optional(),
   DEFAULT_LOCALE: z.enum(['fr', 'nl', 'de', 'en']).default('fr'),
   CLIENT_CACHE_SECONDS: int(0, 3600).default(5),
-  /** Where SMS go: the SMS_OUTBOX file, the log, or an HTTP gateway. Default: outbox if set, else console. */
+  /**
+   * Where SMS go: the SMS_OUTBOX file, the log, or an HTTP gateway. Default: outbox if set, else
+   * console, except with an https ISSUER: the console writes codes to the log, so it must be chosen.
+   */
   SMS_TRANSPORT: z.enum(['outbox', 'console', 'http']).optional(),
   SMS_HTTP_URL: url(['http:', 'https:']).optional(),
   /** Sent as the Authorization header to the gateway, e.g. `Bearer …` or `Basic …`. */
@@ -133,6 +136,10 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (s.SMS_TRANSPORT === 'http' && !s.SMS_HTTP_URL) throw new SettingsError('SMS_HTTP_URL', 'is required when SMS_TRANSPORT=http');
   if (s.SMS_TRANSPORT === 'outbox' && !s.SMS_OUTBOX) throw new SettingsError('SMS_OUTBOX', 'is required when SMS_TRANSPORT=outbox');
   const issuer = (s.ISSUER ?? `http://localhost:${s.PORT}`).replace(/\/$/, '');
+  const smsTransport = s.SMS_TRANSPORT ?? (s.SMS_OUTBOX ? 'outbox' : 'console');
+  if (smsTransport === 'console' && !s.SMS_TRANSPORT && new URL(issuer).protocol === 'https:') {
+    throw new SettingsError('SMS_TRANSPORT', 'must be set when ISSUER is https: the default (console) writes SMS codes to the log; set http (with SMS_HTTP_URL), outbox, or console on purpose');
+  }
   return Object.freeze({
     port: s.PORT,
     host: s.HOST,
@@ -156,7 +163,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     defaultLocale: s.DEFAULT_LOCALE,
     clientCacheSeconds: s.CLIENT_CACHE_SECONDS,
     sms: Object.freeze({
-      transport: s.SMS_TRANSPORT ?? (s.SMS_OUTBOX ? 'outbox' : 'console'),
+      transport: smsTransport,
       httpUrl: s.SMS_HTTP_URL,
       httpAuthorization: s.SMS_HTTP_AUTHORIZATION,
       httpBody: s.SMS_HTTP_BODY,

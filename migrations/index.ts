@@ -4,6 +4,7 @@ import * as foundation from './001_foundation.js';
 import * as secondFactors from './002_second_factors.js';
 import * as sealedClientSecrets from './003_sealed_client_secrets.js';
 import * as accountIndex from './004_account_index.js';
+import { keyedSecrets } from './006_keyed_secrets.js';
 
 export const migrations: Record<string, Knex.Migration> = {
   '001_foundation': foundation,
@@ -11,3 +12,13 @@ export const migrations: Record<string, Knex.Migration> = {
   '003_sealed_client_secrets': sealedClientSecrets,
   '004_account_index': accountIndex,
 };
+
+/** What migrations may need beyond knex: the master key, for those that convert stored secrets. */
+export interface MigrationContext {
+  masterKey?: Buffer;
+}
+
+/** Every migration, those that need the context built with it. */
+export function migrationsFor(context: MigrationContext): Record<string, Knex.Migration> {
+  return { ...migrations, '006_keyed_secrets': keyedSecrets(context) };
+}

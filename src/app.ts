@@ -18,6 +18,7 @@ import { openRedis } from './storage/redis.js';
 import { RedisKeyValueStore, SqlKeyValueStore, type KeyValueStore } from './storage/kv.js';
 import { Cipher } from './secrets/cipher.js';
 import { loadMasterKey } from './secrets/master-key.js';
+import { Keyring } from './secrets/keyring.js';
 import { getOrCreateSecret, randomSecret } from './repositories/secrets-repository.js';
 import { ensureSigningKeys, rotateSigningKeys } from './oidc/signing-keys.js';
 import { adapterFactory, sweepExpired } from './oidc/adapters/index.js';
@@ -37,6 +38,7 @@ import { EventLog } from './domain/events.js';
 import { Directory, type Actor } from './domain/directory.js';
 import { importFileSchema, describeZodError } from './domain/schemas.js';
 import { securityHeaders } from './http/security-headers.js';
+import { useIssuerScheme } from './http/https-issuer.js';
 import { errorHandler } from './http/error-handler.js';
 import { adminRouter } from './admin/router.js';
 import { interactionRouter } from '../interactions/router.js';
@@ -77,12 +79,14 @@ export interface Sesam {
 
 export async function createSesam(settings: Settings, logger: Logger = createLogger(settings.logLevel)): Promise<Sesam> {
   const db = openDatabase({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir });
-  const applied = await migrateLatest(db);
+  const masterKey = loadMasterKey(settings.encryptionKey, settings.dataDir);
+  const applied = await migrateLatest(db, { masterKey });
   if (applied.length) logger.info({ applied }, 'migrations applied');
   const redis = settings.redisUrl ? openRedis(settings.redisUrl, settings.redisKeyPrefix) : undefined;
   const kv: KeyValueStore = redis ? new RedisKeyValueStore(redis) : new SqlKeyValueStore(db);
 
-  const cipher = new Cipher(loadMasterKey(settings.encryptionKey, settings.dataDir));
+  const cipher = new Cipher(masterKey);
+  const keyring = new Keyring(masterKey);
   const cookieKeys = settings.cookieKeys ?? [await getOrCreateSecret(db, cipher, 'cookie-key-1', randomSecret)];
   await ensureSigningKeys(db, cipher);
 
@@ -158,7 +162,7 @@ export async function createSesam(settings: Settings, logger: Logger = createLog
 
   const factors = new FactorsRepository(db);
   const totp = new TotpService(factors, cipher);
-  const recoveryCodes = new RecoveryCodes(factors);
+  const recoveryCodes = new RecoveryCodes(factors, keyring.key('recovery-codes'));
   const trustedDevices = new TrustedDevices(new DevicesRepository(db));
   const services: Services = {
     provider: () => host.current,
@@ -167,7 +171,7 @@ export async function createSesam(settings: Settings, logger: Logger = createLog
     users,
     tenants,
     clients: clientCache,
-    passwords: new PasswordAuthenticator(users, hasher, events, new PasswordFailureThrottle({ redis, kv })),
+    passwords: new PasswordAuthenticator(users, hasher, events, new PasswordFailureThrottle({ redis, kv, key: keyring.key('rate-limits') })),
     hasher,
     events,
     defaultLocale: settings.defaultLocale,
@@ -179,7 +183,7 @@ export async function createSesam(settings: Settings, logger: Logger = createLog
     trustedDevices,
     sms: {
       transport: createSmsTransport(settings, logger),
-      limiter: new SmsSendLimiter({ redis, db, kv }),
+      limiter: new SmsSendLimiter({ redis, db, kv, key: keyring.key('rate-limits') }),
       codeTtlSeconds: settings.sms.codeTtlSeconds,
       resendSeconds: settings.sms.resendSeconds,
     },
@@ -196,8 +200,9 @@ export async function createSesam(settings: Settings, logger: Logger = createLog
   const app = new Koa();
   app.keys = cookieKeys; // the same keys as the engine's, so interaction cookies are signed alike
   app.proxy = settings.trustProxy;
+  useIssuerScheme(app, settings.issuer); // Secure cookies behind a TLS-terminating proxy too
   app.use(errorHandler(logger, settings.defaultLocale));
-  app.use(securityHeaders);
+  app.use(securityHeaders(settings.issuer));
 
   let closing = false;
   const health = new Router();

@@ -565,13 +565,14 @@ const commands: Record<string, Command> = {
 
   migrate: {
     usage: 'migrate',
-    summary: 'run the database migrations on DATABASE_URL (or the embedded database in SESAM_DATA_DIR)',
+    summary: 'run the database migrations on DATABASE_URL (or the embedded database in SESAM_DATA_DIR); needs the server\'s master key (SESAM_ENCRYPTION_KEY or SESAM_DATA_DIR/master.key)',
     args: [],
     local: true,
     async run({ out, json }) {
       const { loadSettings, SettingsError } = await import('../../config/settings.js');
       const { openDatabase } = await import('../storage/database.js');
       const { migrateLatest } = await import('../storage/migrate.js');
+      const { loadMasterKey } = await import('../secrets/master-key.js');
       let settings;
       try {
         settings = loadSettings(process.env);
@@ -579,9 +580,17 @@ const commands: Record<string, Command> = {
         if (e instanceof SettingsError) throw new CliError(e.message);
         throw e;
       }
+      // The server's key, found the same way (SESAM_ENCRYPTION_KEY, else the data folder's
+      // master.key): some migrations seal or key stored secrets with it.
+      let masterKey: Buffer;
+      try {
+        masterKey = loadMasterKey(settings.encryptionKey, settings.dataDir);
+      } catch (e) {
+        throw new CliError(`cannot load the master key: ${(e as Error).message}`);
+      }
       const db = openDatabase({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir });
       try {
-        const applied = await migrateLatest(db);
+        const applied = await migrateLatest(db, { masterKey });
         if (json) out(JSON.stringify({ applied }));
         else out(applied.length ? `applied ${applied.length} migration(s): ${applied.join(', ')}` : 'the database is up to date');
       } catch (e) {

@@ -18,10 +18,12 @@ export interface VerifyOptions {
   trustedDevice?: (userId: string) => Promise<boolean>;
 }
 
-/** Failures counted per source before any account is touched (see src/security/rate-limits.ts). */
+/**
+ * Failures counted per source before any account is touched (see src/security/rate-limits.ts):
+ * a try is reserved before the check, atomically, and refunded when the password was right.
+ */
 export interface SourceThrottle {
-  blockedUntil(ip: string | null | undefined): Promise<Date | undefined>;
-  recordFailure(ip: string | null | undefined): Promise<void>;
+  reserve(ip: string | null | undefined): Promise<{ granted: true; refund(): Promise<void> } | { granted: false; retryAt: Date }>;
 }
 
 export class PasswordAuthenticator {
@@ -38,13 +40,15 @@ export class PasswordAuthenticator {
    */
   async verify(identifier: string, password: string, meta: RequestMeta, options: VerifyOptions = {}): Promise<PasswordOutcome> {
     // The source first: one that guessed too much is slowed down before any account is touched.
-    const retryAt = await this.throttle?.blockedUntil(meta.ip);
-    if (retryAt) {
+    // Its try is reserved before the hash is checked, so a parallel burst cannot overrun the limit.
+    const reservation = await this.throttle?.reserve(meta.ip);
+    if (reservation && !reservation.granted) {
+      const { retryAt } = reservation;
       await this.events.record({ type: 'login.throttled', ...meta, method: 'pwd', details: { retryAt: retryAt.toISOString() } });
       return { ok: false, reason: 'throttled', retryAt };
     }
     const outcome = await this.check(identifier, password, meta, options);
-    if (!outcome.ok) await this.throttle?.recordFailure(meta.ip);
+    if (outcome.ok) await reservation?.refund(); // a success does not use up the source's budget
     return outcome;
   }
 

@@ -1,9 +1,12 @@
 /**
  * Recovery codes: 10 single-use codes of 10 random base32 characters (50 bits each), shown
- * once as `xxxxx-xxxxx`. Only a sha256 of each normalized code is stored: they are random and
- * long enough that a slow password hash would add nothing.
+ * once as `xxxxx-xxxxx`. They are random and long enough that a slow password hash would add
+ * nothing, but 50 bits can be searched offline against a plain hash: each is stored as
+ * HMAC(recovery-codes subkey, sha256hex(normalized code)). The inner sha256 is the form rows
+ * had before (migration 006 keys them without knowing the codes: new = HMAC(key, old)).
  */
 import crypto from 'node:crypto';
+import { keyedHash } from '../secrets/keyring.js';
 import type { Queryable } from '../storage/database.js';
 import type { FactorsRepository } from '../repositories/factors-repository.js';
 
@@ -12,7 +15,11 @@ const CODE_LENGTH = 10;
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567'; // RFC 4648 base32, lower case for reading
 
 export class RecoveryCodes {
-  constructor(private readonly factors: FactorsRepository) {}
+  /** `key`: the master key's 'recovery-codes' subkey (`deriveKey(masterKey, 'recovery-codes')`). */
+  constructor(
+    private readonly factors: FactorsRepository,
+    private readonly key: Buffer,
+  ) {}
 
   /**
    * New codes for the user, replacing (and so invalidating) all earlier ones. Pass `db`, a
@@ -22,7 +29,7 @@ export class RecoveryCodes {
     const codes = new Set<string>();
     while (codes.size < RECOVERY_CODE_COUNT) codes.add(randomCode());
     const shown = [...codes].map((c) => `${c.slice(0, 5)}-${c.slice(5)}`);
-    await this.factors.replaceRecoveryCodes(userId, [...codes].map(hashCode), db);
+    await this.factors.replaceRecoveryCodes(userId, [...codes].map((c) => this.hash(c)), db);
     return shown;
   }
 
@@ -30,7 +37,7 @@ export class RecoveryCodes {
   async use(userId: string, candidate: string): Promise<boolean> {
     const code = normalizeRecoveryCode(candidate);
     if (!code) return false;
-    return this.factors.useRecoveryCode(userId, hashCode(code));
+    return this.factors.useRecoveryCode(userId, this.hash(code));
   }
 
   async remaining(userId: string): Promise<number> {
@@ -39,6 +46,10 @@ export class RecoveryCodes {
 
   async remove(userId: string, db?: Queryable): Promise<number> {
     return this.factors.deleteRecoveryCodes(userId, db);
+  }
+
+  private hash(normalized: string): string {
+    return keyRecoveryCodeHash(this.key, sha256Hex(normalized));
   }
 }
 
@@ -54,6 +65,11 @@ function randomCode(): string {
   return [...crypto.randomBytes(CODE_LENGTH)].map((b) => ALPHABET[b & 31]).join('');
 }
 
-function hashCode(normalized: string): string {
+function sha256Hex(normalized: string): string {
   return crypto.createHash('sha256').update(normalized, 'utf8').digest('hex');
+}
+
+/** The stored form of a code whose sha256 (hex) is `sha256hex`; migration 006 applies it to old rows. */
+export function keyRecoveryCodeHash(key: Buffer, sha256hex: string): string {
+  return keyedHash(key, sha256hex, 'hex');
 }

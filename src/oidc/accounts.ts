@@ -37,7 +37,8 @@ export function findAccountFunction(users: UsersRepository, kv: KeyValueStore): 
           email: user.email ?? undefined,
           email_verified: user.email ? false : undefined,
           phone_number: user.phone ?? undefined,
-          phone_number_verified: user.phone ? false : undefined,
+          // Proven by an SMS code; the repository clears the proof when the number changes.
+          phone_number_verified: user.phone ? user.phoneVerifiedAt !== null : undefined,
           locale: user.locale ?? undefined,
           org_id: org?.tenantId ?? undefined,
           org_name: org?.tenantName ?? undefined,

@@ -10,6 +10,7 @@ import type { Database } from '../storage/database.js';
 import type { Cipher } from '../secrets/cipher.js';
 import { loadSigningJwks, signingKeysVersion } from './signing-keys.js';
 import { securityHeaders } from '../http/security-headers.js';
+import { useIssuerScheme } from '../http/https-issuer.js';
 
 export class ProviderHost {
   private provider?: Provider;
@@ -43,7 +44,8 @@ export class ProviderHost {
     const jwks = await loadSigningJwks(this.options.db, this.options.cipher);
     const provider = new Provider(this.options.issuer, this.options.configure(jwks));
     provider.proxy = this.options.trustProxy;
-    provider.use(securityHeaders); // the engine's own pages (errors, logout) get the strict headers too
+    useIssuerScheme(provider, this.options.issuer); // Secure cookies behind a TLS-terminating proxy too
+    provider.use(securityHeaders(this.options.issuer)); // the engine's own pages (errors, logout) get the strict headers too
     this.options.onBuilt?.(provider);
     this.provider = provider;
     this.direct = provider.callback();

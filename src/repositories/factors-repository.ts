@@ -1,4 +1,4 @@
-/** SQL for authenticator-app secrets (totp_factors) and recovery codes. */
+/** SQL for authenticator-app secrets (totp_factors) and recovery codes (keyed hashes only, see src/domain/recovery-codes.ts). */
 import { affectedRows, type Queryable } from '../storage/database.js';
 
 export interface TotpFactorRow {

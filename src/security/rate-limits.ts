@@ -21,16 +21,16 @@
  *   own table at run time (outside our migrations) and run a cleanup timer per limiter. One
  *   path for both SQL backends, on a table that already exists and is already swept, is simpler.
  *
- * Neither the phone number nor the IP address is written in clear: keys hold a SHA-256 of
- * them. Note that a plain hash of a phone number is pseudonymous only (the space of Belgian
- * mobile numbers is small enough to enumerate); it keeps numbers out of dumps and logs.
+ * Neither the phone number nor the IP address is written in clear: keys hold an HMAC of them
+ * under the master key's 'rate-limits' subkey (src/secrets/keyring.ts). A plain hash would not
+ * do: every Belgian mobile number, or every IPv4 address, can be hashed in minutes and looked up.
  */
-import crypto from 'node:crypto';
 import net from 'node:net';
 import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Database } from '../storage/database.js';
 import type { KeyValueStore } from '../storage/kv.js';
+import { keyedHash } from '../secrets/keyring.js';
 
 const HOUR = 3600;
 const DAY = 24 * HOUR;
@@ -63,6 +63,13 @@ interface WindowCounter {
   hit(id: string): Promise<number>;
   /** When the current window ends (epoch ms), if known. */
   resetAt(id: string): Promise<number | undefined>;
+  /**
+   * Takes one point, atomically, even when the window is already full: the new count and when
+   * the window ends (epoch ms). Concurrent takers each see a different count.
+   */
+  take(id: string): Promise<{ count: number; resetAt: number }>;
+  /** Gives one point back (a try that turned out not to count). */
+  giveBack(id: string): Promise<void>;
 }
 
 class RedisWindowCounter implements WindowCounter {
@@ -90,6 +97,21 @@ class RedisWindowCounter implements WindowCounter {
     const res = await this.limiter.get(id);
     return res && res.msBeforeNext > 0 ? Date.now() + res.msBeforeNext : undefined;
   }
+
+  async take(id: string): Promise<{ count: number; resetAt: number }> {
+    let res: RateLimiterRes;
+    try {
+      res = await this.limiter.consume(id);
+    } catch (err) {
+      if (!(err instanceof RateLimiterRes)) throw err;
+      res = err; // over the limit: counted all the same
+    }
+    return { count: res.consumedPoints, resetAt: Date.now() + res.msBeforeNext };
+  }
+
+  async giveBack(id: string): Promise<void> {
+    await this.limiter.reward(id);
+  }
 }
 
 /**
@@ -116,6 +138,15 @@ class KvWindowCounter implements WindowCounter {
     return typeof at === 'number' ? at : undefined;
   }
 
+  async take(id: string): Promise<{ count: number; resetAt: number }> {
+    const { value, expiresAt } = await this.kv.add(this.key(id), 1, this.seconds);
+    return { count: value, resetAt: expiresAt.getTime() };
+  }
+
+  async giveBack(id: string): Promise<void> {
+    await this.kv.add(this.key(id), -1, this.seconds);
+  }
+
   private key(id: string): string {
     return `${this.keyPrefix}:${id}`;
   }
@@ -131,12 +162,15 @@ interface Window {
 /** Counts SMS sends and refuses those over SMS_SEND_LIMITS. One instance per process. */
 export class SmsSendLimiter {
   private readonly windows: Record<SmsLimitKind, Window[]>;
+  private readonly key: Buffer;
 
   /**
    * `redis`: counters in Redis (rate-limiter-flexible) when given; otherwise `kv` (which must be
-   * the SQL store then). `db` is not used directly: the SQL counters go through `kv`.
+   * the SQL store then). `db` is not used directly: the SQL counters go through `kv`. `key`: the
+   * master key's 'rate-limits' subkey, which keys the hashes of numbers and addresses.
    */
-  constructor(options: { redis?: Redis; db: Database; kv: KeyValueStore }) {
+  constructor(options: { redis?: Redis; db: Database; kv: KeyValueStore; key: Buffer }) {
+    this.key = options.key;
     const make = (kind: SmsLimitKind): Window[] =>
       SMS_SEND_LIMITS[kind].map(({ max, seconds }) => {
         const keyPrefix = `${KEY_PREFIX}${kind}:${windowLabel(seconds)}`;
@@ -164,7 +198,7 @@ export class SmsSendLimiter {
     const applicable: { window: Window; id: string }[] = [];
     const add = (kind: SmsLimitKind, value: string | undefined) => {
       if (value === undefined || value === '') return;
-      const id = hashId(kind, value);
+      const id = hashId(this.key, kind, value);
       for (const window of this.windows[kind]) applicable.push({ window, id });
     };
     add('phone', keys.phone.replace(/[\s.\-/()]/g, ''));
@@ -206,8 +240,8 @@ function windowLabel(seconds: number): string {
   return `${seconds}s`;
 }
 
-function hashId(kind: SmsLimitKind, value: string): string {
-  return crypto.createHash('sha256').update(`sesam:sms-limit:${kind}:${value}`).digest('base64url');
+function hashId(key: Buffer, kind: SmsLimitKind, value: string): string {
+  return keyedHash(key, `sms-limit:${kind}:${value}`, 'base64url');
 }
 
 /**
@@ -254,10 +288,30 @@ export const PASSWORD_FAILURE_LIMITS: readonly { max: number; seconds: number }[
   Object.freeze({ max: 200, seconds: DAY }),
 ]);
 
+/** A source's try, reserved before the password is checked. */
+export type SourceReservation =
+  /** Go on; `refund` when the password was right (a success does not use up the budget). */
+  | { granted: true; refund(): Promise<void> }
+  /** The source is over a limit: no check, come back at `retryAt`. */
+  | { granted: false; retryAt: Date };
+
+const NOTHING_RESERVED: SourceReservation = Object.freeze({ granted: true as const, refund: async () => undefined });
+
+/**
+ * Reserve first, check after: a try takes one point in every window before the hash is
+ * checked, atomically, so a parallel burst from one source gets at most `max` checks per window
+ * (checking then counting let every request of a burst pass the check). A try over a limit gives
+ * its points back and is refused; a try whose password was right gives its points back after.
+ * A point given back just as its window ended lands in the next one (for both stores): at most
+ * one extra try, now and then.
+ */
 export class PasswordFailureThrottle {
   private readonly windows: { max: number; seconds: number; counter: WindowCounter }[];
+  private readonly key: Buffer;
 
-  constructor(options: { redis?: Redis; kv: KeyValueStore; limits?: readonly { max: number; seconds: number }[] }) {
+  /** `key`: the master key's 'rate-limits' subkey. `limits` default to PASSWORD_FAILURE_LIMITS. */
+  constructor(options: { redis?: Redis; kv: KeyValueStore; key: Buffer; limits?: readonly { max: number; seconds: number }[] }) {
+    this.key = options.key;
     this.windows = (options.limits ?? PASSWORD_FAILURE_LIMITS).map(({ max, seconds }) => {
       const keyPrefix = `pwd-fail:ip:${windowLabel(seconds)}`;
       const counter = options.redis ? new RedisWindowCounter(options.redis, keyPrefix, max, seconds) : new KvWindowCounter(options.kv, keyPrefix, seconds);
@@ -265,25 +319,24 @@ export class PasswordFailureThrottle {
     });
   }
 
-  /** When a source that reached a limit may try again; undefined while it may try now. */
-  async blockedUntil(ip: string | null | undefined): Promise<Date | undefined> {
-    if (!ip) return undefined;
-    const id = sourceId(ip);
-    const counts = await Promise.all(this.windows.map((w) => w.counter.peek(id)));
-    const full = this.windows.filter((w, i) => counts[i] >= w.max);
-    if (full.length === 0) return undefined;
-    const now = Date.now();
-    const ends = await Promise.all(full.map(async (w) => (await w.counter.resetAt(id)) ?? now + w.seconds * 1000));
-    return new Date(Math.max(...ends));
-  }
-
-  async recordFailure(ip: string | null | undefined): Promise<void> {
-    if (!ip) return;
-    const id = sourceId(ip);
-    await Promise.all(this.windows.map((w) => w.counter.hit(id)));
+  /** Reserves one try for the source `ip` (no address: nothing to count, always granted). */
+  async reserve(ip: string | null | undefined): Promise<SourceReservation> {
+    if (!ip) return NOTHING_RESERVED;
+    const id = sourceId(this.key, ip);
+    const taken = await Promise.all(this.windows.map((w) => w.counter.take(id)));
+    let given = false;
+    const giveBack = async () => {
+      if (given) return;
+      given = true;
+      await Promise.all(this.windows.map((w) => w.counter.giveBack(id)));
+    };
+    const over = this.windows.map((w, i) => ({ w, t: taken[i] })).filter(({ w, t }) => t.count > w.max);
+    if (over.length === 0) return { granted: true, refund: giveBack };
+    await giveBack();
+    return { granted: false, retryAt: new Date(Math.max(...over.map(({ t }) => t.resetAt))) };
   }
 }
 
-function sourceId(ip: string): string {
-  return crypto.createHash('sha256').update(`sesam:pwd-fail:${ipBucket(ip)}`).digest('base64url');
+function sourceId(key: Buffer, ip: string): string {
+  return keyedHash(key, `pwd-fail:${ipBucket(ip)}`, 'base64url');
 }

@@ -13,6 +13,12 @@ export interface KeyValueStore {
   delete(key: string): Promise<void>;
   /** Atomically adds 1 and returns the new count; the TTL starts with the first increment. */
   increment(key: string, ttlSeconds: number): Promise<number>;
+  /**
+   * Atomically adds `delta` (negative to give back) to a counter and returns its new value and
+   * when it expires. A missing or expired counter starts from 0 with `ttlSeconds` to live; a
+   * live one keeps its expiry.
+   */
+  add(key: string, delta: number, ttlSeconds: number): Promise<{ value: number; expiresAt: Date }>;
 }
 
 export class RedisKeyValueStore implements KeyValueStore {
@@ -38,6 +44,18 @@ export class RedisKeyValueStore implements KeyValueStore {
       unknown,
     ];
     return count;
+  }
+
+  async add(key: string, delta: number, ttlSeconds: number): Promise<{ value: number; expiresAt: Date }> {
+    const k = this.prefix + key;
+    const ttl = Math.max(1, Math.ceil(ttlSeconds));
+    // MULTI/EXEC runs the three as one: no other client's command comes in between.
+    const [[, value], , [, pttl]] = (await this.redis.multi().incrby(k, delta).expire(k, ttl, 'NX').pttl(k).exec()) as [
+      [Error | null, number],
+      unknown,
+      [Error | null, number],
+    ];
+    return { value: Number(value), expiresAt: new Date(Date.now() + (pttl > 0 ? pttl : ttl * 1000)) };
   }
 }
 
@@ -71,6 +89,21 @@ export class SqlKeyValueStore implements KeyValueStore {
       [key, expiry(ttlSeconds)],
     );
     return Number(result.rows[0].value);
+  }
+
+  async add(key: string, delta: number, ttlSeconds: number): Promise<{ value: number; expiresAt: Date }> {
+    if (!Number.isInteger(delta)) throw new Error('delta must be an integer');
+    // One statement, as for increment: atomic under concurrency.
+    const result = await this.db.raw(
+      `insert into kv_entries (key, value, expires_at) values (?, to_jsonb(?::int), ?)
+       on conflict (key) do update set
+         value = case when kv_entries.expires_at <= now() then excluded.value else to_jsonb((kv_entries.value)::text::int + ?::int) end,
+         expires_at = case when kv_entries.expires_at <= now() then excluded.expires_at else kv_entries.expires_at end
+       returning value, expires_at`,
+      [key, delta, expiry(ttlSeconds), delta],
+    );
+    const row = result.rows[0];
+    return { value: Number(row.value), expiresAt: new Date(row.expires_at) };
   }
 
   /** Deletes expired entries; called periodically. */

@@ -1,21 +1,36 @@
 import type { Knex } from 'knex';
-import { migrations } from '../../migrations/index.js';
+import { migrationsFor, type MigrationContext } from '../../migrations/index.js';
 
 /** Feeds knex the statically imported migrations (no file-system scanning, same in build and tests). */
 class StaticMigrationSource implements Knex.MigrationSource<string> {
+  private readonly migrations: Record<string, Knex.Migration>;
+
+  constructor(context: MigrationContext) {
+    this.migrations = migrationsFor(context);
+  }
+
   async getMigrations(): Promise<string[]> {
-    return Object.keys(migrations).sort();
+    return Object.keys(this.migrations).sort();
   }
   getMigrationName(name: string): string {
     return name;
   }
   async getMigration(name: string): Promise<Knex.Migration> {
-    return migrations[name];
+    return this.migrations[name];
   }
 }
 
-/** Runs pending migrations; returns the names applied. */
-export async function migrateLatest(db: Knex): Promise<string[]> {
-  const [, applied] = await db.migrate.latest({ migrationSource: new StaticMigrationSource() });
+/** The migrations as knex's `migrationSource` (tests use it to stop at a given one). */
+export function migrationSource(context: MigrationContext = {}): Knex.MigrationSource<string> {
+  return new StaticMigrationSource(context);
+}
+
+/**
+ * Runs pending migrations; returns the names applied. `context.masterKey` is the key secrets
+ * are sealed and keyed with (src/secrets/master-key.ts): migrations that convert stored secrets
+ * need it, and refuse to run without it when there is something to convert.
+ */
+export async function migrateLatest(db: Knex, context: MigrationContext = {}): Promise<string[]> {
+  const [, applied] = await db.migrate.latest({ migrationSource: migrationSource(context) });
   return applied as string[];
 }

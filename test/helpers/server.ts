@@ -11,6 +11,7 @@ import { createEmbeddedDatabase, createPostgresDatabase, deleteRedisKeys, REDIS_
 
 export interface TestServer {
   sesam: Sesam;
+  /** Where to send requests: the issuer, or http://host:port when the issuer is https. */
   url: string;
   issuer: string;
   dataDir: string;
@@ -86,7 +87,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   await sesam.listen();
   return {
     sesam,
-    url: settings.issuer,
+    // An https issuer stands for a TLS-terminating proxy in front: the server itself is reached
+    // over plain http on its port.
+    url: settings.issuer.startsWith('https:') ? `http://${host}:${port}` : settings.issuer,
     issuer: settings.issuer,
     dataDir,
     databaseUrl,

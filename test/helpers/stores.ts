@@ -21,8 +21,12 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A new, migrated PostgreSQL database on the local server. */
-export async function createPostgresDatabase(): Promise<TestDatabase> {
+/**
+ * A new, migrated PostgreSQL database on the local server (`migrate: false`: empty, for tests
+ * that migrate step by step). Fresh databases hold no secret to convert, so the migrations
+ * need no master key here.
+ */
+export async function createPostgresDatabase(options: { migrate?: boolean } = {}): Promise<TestDatabase> {
   const name = `sesam_test_${crypto.randomBytes(6).toString('hex')}`;
   const admin = knexFactory({ client: 'pg', connection: PG_ADMIN_URL, pool: { min: 0, max: 1 } });
   await admin.raw(`create database ${name}`);
@@ -30,7 +34,7 @@ export async function createPostgresDatabase(): Promise<TestDatabase> {
   const url = new URL(PG_ADMIN_URL);
   url.pathname = `/${name}`;
   const db = openDatabase({ databaseUrl: url.toString(), dataDir: tmpDir() });
-  await migrateLatest(db);
+  if (options.migrate !== false) await migrateLatest(db);
   return {
     db,
     url: url.toString(),
@@ -44,11 +48,11 @@ export async function createPostgresDatabase(): Promise<TestDatabase> {
   };
 }
 
-/** A new, migrated embedded (PGlite) database in a temporary folder. */
-export async function createEmbeddedDatabase(): Promise<TestDatabase> {
+/** A new, migrated embedded (PGlite) database in a temporary folder (`migrate: false`: empty). */
+export async function createEmbeddedDatabase(options: { migrate?: boolean } = {}): Promise<TestDatabase> {
   const dataDir = tmpDir();
   const db = openDatabase({ dataDir });
-  await migrateLatest(db);
+  if (options.migrate !== false) await migrateLatest(db);
   return {
     db,
     dataDir,

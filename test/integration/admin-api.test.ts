@@ -20,6 +20,7 @@ import { RecoveryCodes } from '../../src/domain/recovery-codes.js';
 import { TrustedDevices } from '../../src/domain/trusted-devices.js';
 import { Cipher } from '../../src/secrets/cipher.js';
 import { loadMasterKey } from '../../src/secrets/master-key.js';
+import { deriveKey } from '../../src/secrets/keyring.js';
 
 interface Answer {
   status: number;
@@ -372,8 +373,9 @@ describe('admin API (PostgreSQL + Redis)', () => {
       const db = server.sesam.db;
       const factors = new FactorsRepository(db);
       // The server's own key, so the factor is one the server itself can read.
-      totp = new TotpService(factors, new Cipher(loadMasterKey(server.sesam.settings.encryptionKey, server.sesam.settings.dataDir)));
-      recovery = new RecoveryCodes(factors);
+      const masterKey = loadMasterKey(server.sesam.settings.encryptionKey, server.sesam.settings.dataDir);
+      totp = new TotpService(factors, new Cipher(masterKey));
+      recovery = new RecoveryCodes(factors, deriveKey(masterKey, 'recovery-codes'));
       devices = new TrustedDevices(new DevicesRepository(db));
 
       const created = await api('POST', '/v1/users', { login: 'sophie', email: 'sophie@example.be', phone: '0471 11 22 33', password: 'initial-password-2' });

@@ -4,6 +4,7 @@
  * environment, or from the data folder's admin-client.json). Needs `npm run build` first.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import crypto from 'node:crypto';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +13,12 @@ import { FactorsRepository } from '../../src/repositories/factors-repository.js'
 import { DevicesRepository } from '../../src/repositories/devices-repository.js';
 import { RecoveryCodes } from '../../src/domain/recovery-codes.js';
 import { TrustedDevices } from '../../src/domain/trusted-devices.js';
+import { loadMasterKey } from '../../src/secrets/master-key.js';
+import { deriveKey } from '../../src/secrets/keyring.js';
+import { createPostgresDatabase, tmpDir } from '../helpers/stores.js';
+import { migrationSource } from '../../src/storage/migrate.js';
+import { Cipher } from '../../src/secrets/cipher.js';
+import { ensureSigningKeys } from '../../src/oidc/signing-keys.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const NODE = path.join(ROOT, 'node_modules/.bin/node');
@@ -130,7 +137,9 @@ describe('sesam CLI', () => {
       userId = JSON.parse(created.stdout).id;
       const db = server.sesam.db;
       const factors = new FactorsRepository(db);
-      recovery = new RecoveryCodes(factors);
+      // The server's key, so the codes it issues are the ones this checks.
+      const masterKey = loadMasterKey(server.sesam.settings.encryptionKey, server.sesam.settings.dataDir);
+      recovery = new RecoveryCodes(factors, deriveKey(masterKey, 'recovery-codes'));
       devices = new TrustedDevices(new DevicesRepository(db));
       // Only confirmed_at counts for "enrolled": a placeholder secret is enough here.
       await factors.upsertTotp(userId, 'sealed-placeholder', { confirmedAt: new Date() });
@@ -262,5 +271,30 @@ describe('sesam CLI', () => {
     const res = await sesam(['migrate'], { PATH: env.PATH, DATABASE_URL: server.databaseUrl!, SESAM_DATA_DIR: server.dataDir });
     expect(res).toMatchObject({ code: 0, stderr: '' });
     expect(res.stdout.trim()).toBe('the database is up to date');
+  });
+
+  it("migrate seals old secrets with the server's master key, and refuses another key", async () => {
+    const masterKey = crypto.randomBytes(32);
+    const t = await createPostgresDatabase({ migrate: false });
+    try {
+      const source = migrationSource();
+      for (let i = 0; i < 3; i++) await t.db.migrate.up({ migrationSource: source });
+      await ensureSigningKeys(t.db, new Cipher(masterKey));
+      await t.db('clients').insert({ client_id: 'old', metadata: JSON.stringify({ client_id: 'old', client_secret: 'an-old-secret-in-clear-0123456789abcdef' }) });
+      const base = { PATH: env.PATH, DATABASE_URL: t.url! };
+      // A data folder without the server's master.key: a new key there opens nothing.
+      const wrong = await sesam(['migrate'], { ...base, SESAM_DATA_DIR: tmpDir() });
+      expect(wrong.code).toBe(1);
+      expect(lines(wrong.stderr)).toHaveLength(1);
+      expect(wrong.stderr).toMatch(/migrations failed: .*master key given does not open/);
+      const right = await sesam(['migrate', '--json'], { ...base, SESAM_DATA_DIR: tmpDir(), SESAM_ENCRYPTION_KEY: masterKey.toString('hex') });
+      expect(right).toMatchObject({ code: 0, stderr: '' });
+      expect(JSON.parse(right.stdout).applied).toContain('006_keyed_secrets');
+      const row = await t.db('clients').where({ client_id: 'old' }).first();
+      expect(JSON.stringify(row.metadata)).not.toContain('an-old-secret');
+      expect(new Cipher(masterKey).decrypt(row.secret_sealed, 'client:old')).toBe('an-old-secret-in-clear-0123456789abcdef');
+    } finally {
+      await t.drop();
+    }
   });
 });

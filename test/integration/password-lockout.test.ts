@@ -1,11 +1,14 @@
 /**
  * Password verification and lockout on real PostgreSQL: the threshold exactly, a parallel
  * burst that cannot get past it, the strictest policy of several tenants, temporary lockout,
- * the same answer for unknown, locked and wrong, unlock, events.
+ * the same answer for unknown, locked and wrong, unlock, events. The source throttle on every
+ * store (PostgreSQL, Redis, PGlite): a parallel burst from one source gets no more argon2
+ * checks than the limit, and successful sign-ins do not use up the budget.
  */
+import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
-import { createPostgresDatabase, createTestRedis, type TestDatabase } from '../helpers/stores.js';
+import { createEmbeddedDatabase, createPostgresDatabase, createTestRedis, type TestDatabase } from '../helpers/stores.js';
 import { UsersRepository } from '../../src/repositories/users-repository.js';
 import { EventsRepository } from '../../src/repositories/events-repository.js';
 import { PasswordHasher } from '../../src/domain/passwords.js';
@@ -14,6 +17,10 @@ import { EventLog } from '../../src/domain/events.js';
 import { Directory } from '../../src/domain/directory.js';
 import { PasswordFailureThrottle } from '../../src/security/rate-limits.js';
 import { SqlKeyValueStore } from '../../src/storage/kv.js';
+import type { Redis } from 'ioredis';
+
+/** The rate-limits subkey of some master key (any key will do for counting). */
+const RATE_KEY = crypto.randomBytes(32);
 
 const FAST = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
 
@@ -114,7 +121,7 @@ describe('password lockout (PostgreSQL)', () => {
       new UsersRepository(t.db),
       new PasswordHasher(FAST),
       new EventLog(events, pino({ level: 'silent' })),
-      new PasswordFailureThrottle({ kv: new SqlKeyValueStore(t.db), limits: [{ max: 4, seconds: 600 }] }),
+      new PasswordFailureThrottle({ kv: new SqlKeyValueStore(t.db), key: RATE_KEY, limits: [{ max: 4, seconds: 600 }] }),
     );
     const victim = await user('victim', ['lenient']);
     const from = { ...meta, ip: '198.51.100.7' };
@@ -136,12 +143,13 @@ describe('password lockout (PostgreSQL)', () => {
   it('counts the source in Redis too', async () => {
     const { redis, cleanup } = await createTestRedis();
     try {
-      const throttle = new PasswordFailureThrottle({ redis, kv: new SqlKeyValueStore(t.db), limits: [{ max: 2, seconds: 60 }] });
-      expect(await throttle.blockedUntil('192.0.2.50')).toBeUndefined();
-      await Promise.all([throttle.recordFailure('192.0.2.50'), throttle.recordFailure('192.0.2.50')]);
-      const until = await throttle.blockedUntil('192.0.2.50');
-      expect(until!.getTime()).toBeGreaterThan(Date.now() + 50_000);
-      expect(await throttle.blockedUntil('192.0.2.51')).toBeUndefined();
+      const throttle = new PasswordFailureThrottle({ redis, kv: new SqlKeyValueStore(t.db), key: RATE_KEY, limits: [{ max: 2, seconds: 60 }] });
+      const [a, b] = await Promise.all([throttle.reserve('192.0.2.50'), throttle.reserve('192.0.2.50')]);
+      expect([a.granted, b.granted]).toEqual([true, true]);
+      const third = await throttle.reserve('192.0.2.50');
+      expect(third.granted).toBe(false);
+      expect((third as { retryAt: Date }).retryAt.getTime()).toBeGreaterThan(Date.now() + 50_000);
+      expect((await throttle.reserve('192.0.2.51')).granted).toBe(true);
       expect(await redis.keys('*')).not.toContainEqual(expect.stringContaining('192.0.2.50'));
     } finally {
       await cleanup();
@@ -163,5 +171,83 @@ describe('password lockout (PostgreSQL)', () => {
     expect(tUnknown).toBeGreaterThan(5);
     expect(tWrong).toBeGreaterThan(5);
     expect((await events.list({ type: 'login.unknown_identifier' })).length).toBeGreaterThan(0);
+  });
+});
+
+/** A hasher that counts the argon2 checks it makes (verifyNothing goes through verify too). */
+class CountingHasher extends PasswordHasher {
+  checks = 0;
+  override async verify(hash: string, password: string) {
+    this.checks++;
+    return super.verify(hash, password);
+  }
+}
+
+describe.each([
+  ['PostgreSQL', 'sql', createPostgresDatabase],
+  ['Redis', 'redis', createPostgresDatabase],
+  ['PGlite', 'sql', createEmbeddedDatabase],
+] as const)('source throttle under a parallel burst (%s)', (_name, store, create) => {
+  let t: TestDatabase;
+  let redis: { redis: Redis; cleanup(): Promise<void> } | undefined;
+  let dir: Directory;
+  let events: EventsRepository;
+  let hasher: CountingHasher;
+  let n = 0;
+
+  beforeAll(async () => {
+    t = await create();
+    if (store === 'redis') redis = await createTestRedis();
+    hasher = new CountingHasher(FAST);
+    events = new EventsRepository(t.db);
+    dir = new Directory(t.db, { hasher, events: new EventLog(events, pino({ level: 'silent' })), validateClient: async () => undefined });
+    await dir.putTenant({ id: 'roomy', name: 'Roomy', policy: { lockout: { threshold: 50, mode: 'temporary', baseMinutes: 1 } } as never });
+  });
+  afterAll(async () => {
+    await redis?.cleanup();
+    await t?.drop();
+  });
+
+  /** An authenticator whose source throttle allows `max` failures per 10 minutes, on this store. */
+  function authenticator(max: number) {
+    const throttle = new PasswordFailureThrottle({ redis: redis?.redis, kv: new SqlKeyValueStore(t.db), key: RATE_KEY, limits: [{ max, seconds: 600 }, { max: 1000, seconds: 86400 }] });
+    return new PasswordAuthenticator(new UsersRepository(t.db), hasher, new EventLog(events, pino({ level: 'silent' })), throttle);
+  }
+  const source = () => ({ ip: `198.51.100.${++n}`, userAgent: 'jest', clientId: 'app' });
+  const checkedEvents = async (ip: string) =>
+    (await events.list({ limit: 1000 })).filter((e) => e.ip === ip && ['login.wrong_password', 'login.unknown_identifier'].includes(e.type)).length;
+
+  it('gives a burst of 20 wrong passwords from one source at most `max` argon2 checks; the rest are throttled', async () => {
+    const auth = authenticator(4);
+    const victim = await dir.createUser({ login: `victim-${store}-${n}`, password: 'the right password 1', mustChangePassword: false, tenants: [{ id: 'roomy', role: 'member' }] });
+    const meta = source();
+    const before = hasher.checks;
+    const guesses = Array.from({ length: 20 }, (_, i) => (i % 2 ? victim.login : `nobody-${i}`));
+    const results = await Promise.all(guesses.map((login, i) => auth.verify(login, `guess ${i}`, meta)));
+
+    expect(hasher.checks - before).toBe(4);
+    expect(await checkedEvents(meta.ip)).toBe(4);
+    const throttled = results.filter((r) => !r.ok && r.reason === 'throttled');
+    expect(throttled).toHaveLength(16);
+    for (const r of throttled) expect((r as { retryAt: Date }).retryAt.getTime()).toBeGreaterThan(Date.now() + 500_000);
+    // Refused tries gave their points back: the source is still at its limit, not beyond it.
+    expect(await auth.verify(victim.login, 'the right password 1', meta)).toMatchObject({ ok: false, reason: 'throttled' });
+    expect(hasher.checks - before).toBe(4);
+  });
+
+  it('does not count successful sign-ins against the source', async () => {
+    const auth = authenticator(3);
+    const user = await dir.createUser({ login: `regular-${store}-${n}`, password: 'the right password 1', mustChangePassword: false, tenants: [{ id: 'roomy', role: 'member' }] });
+    const meta = source();
+    // An office behind one address: many sign-ins, in a row and at once (while in flight, a
+    // sign-in holds its point: at most `max` at the very same moment).
+    for (let i = 0; i < 6; i++) expect((await auth.verify(user.login, 'the right password 1', meta)).ok).toBe(true);
+    const burst = await Promise.all(Array.from({ length: 3 }, () => auth.verify(user.login, 'the right password 1', meta)));
+    expect(burst.every((r) => r.ok)).toBe(true);
+    // The whole budget of failures is still there.
+    const before = hasher.checks;
+    for (let i = 0; i < 3; i++) expect(await auth.verify(user.login, `typo ${i}`, meta)).toMatchObject({ ok: false, reason: 'wrong' });
+    expect(hasher.checks - before).toBe(3);
+    expect(await auth.verify(user.login, 'the right password 1', meta)).toMatchObject({ ok: false, reason: 'throttled' });
   });
 });

@@ -43,7 +43,7 @@ async function redisBackend(): Promise<Backend> {
     return found;
   };
   return {
-    limiter: new SmsSendLimiter({ redis: r.redis, db, kv: new RedisKeyValueStore(r.redis) }),
+    limiter: new SmsSendLimiter({ redis: r.redis, db, kv: new RedisKeyValueStore(r.redis), key: crypto.randomBytes(32) }),
     keys: () => scan('*').then((keys) => keys.filter((k) => k.startsWith(r.prefix))),
     storePrefix: r.prefix,
     async endHourlyWindows() {
@@ -61,7 +61,7 @@ async function redisBackend(): Promise<Backend> {
 async function sqlBackend(create: typeof createEmbeddedDatabase): Promise<Backend> {
   const t = await create();
   return {
-    limiter: new SmsSendLimiter({ db: t.db, kv: new SqlKeyValueStore(t.db) }),
+    limiter: new SmsSendLimiter({ db: t.db, kv: new SqlKeyValueStore(t.db), key: crypto.randomBytes(32) }),
     keys: async () => (await t.db('kv_entries').select('key')).map((row: { key: string }) => row.key),
     storePrefix: '',
     async endHourlyWindows() {

@@ -35,7 +35,7 @@ describe.each([
     users = new UsersRepository(t.db);
     factors = new FactorsRepository(t.db);
     cipher = new Cipher(crypto.randomBytes(32));
-    recovery = new RecoveryCodes(factors);
+    recovery = new RecoveryCodes(factors, crypto.randomBytes(32));
     devices = new TrustedDevices(new DevicesRepository(t.db));
   });
   afterAll(async () => {

@@ -38,6 +38,26 @@ describe('settings', () => {
     expect(message).not.toContain('\n');
   });
 
+  it('refuses the console SMS transport by default with an https issuer, not when chosen', () => {
+    let error: unknown;
+    try {
+      loadSettings({ ISSUER: 'https://sesam.example' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(SettingsError);
+    expect((error as SettingsError).setting).toBe('SMS_TRANSPORT');
+    expect((error as Error).message).toMatch(/^Invalid setting SMS_TRANSPORT: .*log/);
+    expect((error as Error).message).not.toContain('\n');
+    expect(() => loadSettings({ ISSUER: 'HTTPS://sesam.example' })).toThrow(SettingsError);
+    // chosen on purpose, or another transport: fine
+    expect(loadSettings({ ISSUER: 'https://sesam.example', SMS_TRANSPORT: 'console' }).sms.transport).toBe('console');
+    expect(loadSettings({ ISSUER: 'https://sesam.example', SMS_OUTBOX: '/tmp/sms.jsonl' }).sms.transport).toBe('outbox');
+    expect(loadSettings({ ISSUER: 'https://sesam.example', SMS_TRANSPORT: 'http', SMS_HTTP_URL: 'https://sms.example/send' }).sms.transport).toBe('http');
+    // an http issuer (development) keeps the console default
+    expect(loadSettings({}).sms.transport).toBe('console');
+  });
+
   it('never echoes a secret in the message', () => {
     expect(() => loadSettings({ SESAM_ADMIN_CLIENT_SECRET: 'tooshort' })).toThrow(/<redacted>/);
   });
