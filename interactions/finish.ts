@@ -1,8 +1,9 @@
 /**
- * The end of a journey: the engine gets the login (acr, amr, remember) and a grant holding
- * the requested scopes; the chosen tenant is stored with the grant for org_id / org_name.
+ * The end of a journey: the engine gets the login (acr and amr derived from the journey's
+ * verification records, "stay signed in") and a grant holding the requested scopes; the chosen
+ * tenant is stored with the grant for org_id / org_name.
  */
-import { acrAmr } from '../src/oidc/acr.js';
+import { assess } from '../src/domain/assurance.js';
 import { loadGrantContext, saveGrantContext } from '../src/oidc/accounts.js';
 import { SCOPES } from '../src/oidc/configuration.js';
 import { chosenMembership, type StepContext } from './step.js';
@@ -35,19 +36,30 @@ export async function finishJourney(sc: StepContext): Promise<void> {
   await saveGrantContext(services.kv, grantId, { tenantId, tenantName }, services.grantTtlSeconds);
 
   const result: Record<string, unknown> = { consent: { grantId }, select_account: {} };
-  if (!journey.fromSession) {
-    const { acr, amr } = acrAmr(journey.methods);
-    result.login = { accountId, acr, amr, remember: journey.remember === true };
+  const proved = journey.verifications.length > 0;
+  if (proved) {
+    const { acr, amr } = assess([...(journey.carried ?? []), ...journey.verifications]);
+    result.login = { accountId, acr, amr, remember: await remember(sc) };
   }
   if (tenantId && membership?.firstLoginAt === null) await services.users.markFirstLogin(accountId, tenantId);
+  if (proved) await services.credentials.signedIn(accountId);
   await services.events.record({
     type: 'login.success',
     userId: accountId,
     ...sc.meta,
     tenantId,
-    method: journey.fromSession ? 'session' : journey.methods.join('+'),
+    method: proved ? journey.verifications.map((r) => r.method).join('+') : 'session',
   });
   await services.journeys.delete(sc.uid);
   await provider.interactionFinished(sc.ctx.req, sc.ctx.res, result, { mergeWithLastSubmission: false });
   sc.ctx.respond = false;
+}
+
+/** "Stay signed in" as asked on the password page; a step-up keeps what the session had. */
+async function remember(sc: StepContext): Promise<boolean> {
+  if (sc.journey.remember !== undefined) return sc.journey.remember;
+  const uid = sc.journey.fromSession ? sc.details.session?.uid : undefined;
+  if (!uid) return false;
+  const session = await sc.services.provider().Session.findByUid(uid);
+  return !!session && !session.transient;
 }

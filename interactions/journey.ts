@@ -3,47 +3,74 @@
  * in process memory): any instance can serve any step, and a reload or the back button finds
  * the journey where it is.
  */
+import crypto from 'node:crypto';
 import type { KeyValueStore } from '../src/storage/kv.js';
+import type { MethodId, VerificationRecord } from '../src/domain/assurance.js';
 import type { Locale } from './i18n/index.js';
+import type { Factor, Intent, RequiredAction } from './flow.js';
+
+/** A live SMS code of this journey (its keyed hash, never the code). */
+export interface SmsChallenge {
+  phone: string;
+  hash: string;
+  expiresAt: number;
+  sentAt: number;
+}
+
+/** Scratch state of the methods under way, keyed by method (what a record does not keep). */
+export interface Challenges {
+  /** The SMS code sent to prove a phone (second factor or set-up). */
+  sms?: SmsChallenge;
+  /** An authenticator-app secret being set up, sealed with the master key. */
+  totpSecretSealed?: string;
+}
 
 export interface Journey {
+  intent: Intent;
+  /** Bound to this journey: every form carries it back (CSRF). */
+  csrf: string;
   /** What the user typed on the identifier page (not proof of anything). */
   identifier?: string;
-  /** The account proven in this journey, or adopted from the session. */
+  /** The account identified in this journey, or adopted from the session. */
   userId?: string;
-  /** RFC 8176 methods proven in this journey. */
-  methods: string[];
-  /** True when the account comes from the existing session, not from a login in this journey. */
+  /** True when the account comes from the browser session, not from a proof in this journey. */
   fromSession?: boolean;
+  /** What the adopted session had proven (its amr), counted in a step-up. */
+  carried?: VerificationRecord[];
+  /** Proofs made in this journey, in order. */
+  verifications: VerificationRecord[];
   /** The user asked to sign in as someone else: ignore the session. */
   switchAccount?: boolean;
   tenantId?: string | null;
-  /** The password typed no longer meets the policy: it must be changed. */
+  /** The password typed no longer meets the rules: it must be replaced. */
   passwordOutdated?: boolean;
-  passwordChanged?: boolean;
+  /** Required actions done in this journey. */
+  done?: RequiredAction[];
   consented?: boolean;
   remember?: boolean;
   locale?: Locale;
-  /** Second factor: the method the user verifies with, or enrols. */
-  mfaMethod?: 'sms' | 'totp' | 'recovery';
-  enrollMethod?: 'sms' | 'totp';
-  /** The live SMS code of this journey (hashed). */
-  sms?: { phone: string; hash: string; expiresAt: number; sentAt: number };
+  /** The second factor the user chose to prove, or the method being set up. */
+  chosenFactor?: Factor;
+  setUpMethod?: 'sms' | 'totp';
+  challenges: Challenges;
   /** Wrong codes per method in this journey; a new code never resets them. */
-  failures?: Partial<Record<'sms' | 'totp' | 'recovery', number>>;
-  /** A TOTP secret being enrolled, sealed with the master key. */
-  totpSecretSealed?: string;
-  /** Shown once after the first enrolment. */
-  recoveryCodesPending?: boolean;
+  failures: Partial<Record<MethodId, number>>;
+  /** Recovery codes drawn at a set-up, sealed until shown once. */
+  recoveryCodesSealed?: string;
 }
 
 const key = (uid: string) => `journey:${uid}`;
 
+export function newJourney(intent: Intent, keep: Partial<Pick<Journey, 'locale' | 'remember' | 'switchAccount'>> = {}): Journey {
+  return { intent, csrf: crypto.randomBytes(24).toString('base64url'), verifications: [], challenges: {}, failures: {}, ...keep };
+}
+
 export class JourneyStore {
   constructor(private readonly kv: KeyValueStore, private readonly ttlSeconds: number) {}
 
-  async load(uid: string): Promise<Journey> {
-    return (await this.kv.get<Journey>(key(uid))) ?? { methods: [] };
+  /** The journey of this interaction; undefined before its first page. */
+  async load(uid: string): Promise<Journey | undefined> {
+    return this.kv.get<Journey>(key(uid));
   }
 
   save(uid: string, journey: Journey): Promise<void> {

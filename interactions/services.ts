@@ -1,4 +1,7 @@
-/** The domain services the steps call (built once at boot, see src/app.ts). */
+/**
+ * What the journey's steps and methods may call (built once at boot, see src/boot/). They read
+ * through repositories and services; every write of a credential goes through `credentials`.
+ */
 import type Provider from 'oidc-provider';
 import type { Locale } from './i18n/index.js';
 import type { JourneyStore } from './journey.js';
@@ -7,25 +10,29 @@ import type { UsersRepository } from '../src/repositories/users-repository.js';
 import type { TenantsRepository } from '../src/repositories/tenants-repository.js';
 import type { ClientCache } from '../src/oidc/client-cache.js';
 import type { PasswordAuthenticator } from '../src/domain/authentication.js';
-import type { PasswordHasher } from '../src/domain/passwords.js';
 import type { EventLog } from '../src/domain/events.js';
 import type { Logger } from '../src/logger.js';
 import type { Cipher } from '../src/secrets/cipher.js';
 import type { TotpService } from '../src/domain/totp.js';
 import type { RecoveryCodes } from '../src/domain/recovery-codes.js';
 import type { TrustedDevices } from '../src/domain/trusted-devices.js';
+import type { Credentials } from '../src/domain/credentials.js';
+import type { CodeAttempts } from '../src/domain/code-attempts.js';
 import type { SmsTransport } from '../src/delivery/sms.js';
 import type { SmsSendLimiter } from '../src/security/rate-limits.js';
 
 export interface Services {
   provider: () => Provider;
+  /** The issuer's origin: the only one a form may be posted from. */
+  origin: string;
   journeys: JourneyStore;
   kv: KeyValueStore;
   users: UsersRepository;
   tenants: TenantsRepository;
   clients: ClientCache;
   passwords: PasswordAuthenticator;
-  hasher: PasswordHasher;
+  credentials: Credentials;
+  codeAttempts: CodeAttempts;
   events: EventLog;
   defaultLocale: Locale;
   grantTtlSeconds: number;
@@ -34,7 +41,7 @@ export interface Services {
   totp: TotpService;
   recoveryCodes: RecoveryCodes;
   trustedDevices: TrustedDevices;
-  sms: { transport: SmsTransport; limiter: SmsSendLimiter; codeTtlSeconds: number; resendSeconds: number };
+  sms: { transport: SmsTransport; limiter: SmsSendLimiter; codeTtlSeconds: number; resendSeconds: number; codeKey: Buffer };
   /** Cookies only over HTTPS when the issuer is HTTPS. */
   secureCookies: boolean;
 }

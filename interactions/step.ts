@@ -1,11 +1,17 @@
-/** What every step module gets, and the one interface every step implements. */
+/**
+ * What every step module gets, and the one interface every step implements. A step renders a
+ * page, and takes a form POST, a JSON POST (WebAuthn ceremonies answer JSON), or both; the
+ * registry (steps/index.ts) is typed so a step the flow can name but nobody implements is a
+ * compile error.
+ */
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { PageContext } from './views/layout.js';
 import type { Journey } from './journey.js';
-import type { Factor, StepName } from './flow.js';
+import type { Decision, PageStep } from './flow.js';
 import type { Services } from './services.js';
 import type { ClientRecord, Membership, User } from '../src/domain/types.js';
+import type { RequestMeta } from '../src/domain/events.js';
 import { DEFAULT_POLICY, type TenantPolicy } from '../src/domain/tenant-policy.js';
 
 export type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -26,8 +32,8 @@ export interface StepContext {
   /** The user's tenants this client serves. */
   eligible: Membership[];
   meta: { ip: string; userAgent: string; clientId: string };
-  /** Second factors: what the tenant allows, and what the user can use now (preferred first). */
-  factors: { allowed: Factor[]; usable: Factor[] };
+  /** What the flow decided for this request: its step and the methods it offers there. */
+  decision: Decision;
 }
 
 export type SubmitResult =
@@ -37,16 +43,25 @@ export type SubmitResult =
   /** The step ended the interaction itself (e.g. consent denied): nothing more to do. */
   | { ok: 'handled' };
 
+/** A JSON answer: `next` when the journey moved on (the page script then loads the journey again). */
+export type JsonResult = { ok: true } | { ok: false; status: number; error: string; message: string };
+
 export interface RenderOptions {
   error?: string;
   values?: Record<string, string>;
 }
 
-export interface StepModule {
-  name: StepName;
+export interface StepModule<N extends PageStep = PageStep> {
+  name: N;
   render(sc: StepContext, options?: RenderOptions): Promise<string> | string;
-  submit(sc: StepContext, form: Record<string, string>): Promise<SubmitResult>;
+  /** A form POST to the step. */
+  submit?(sc: StepContext, form: Record<string, string>): Promise<SubmitResult>;
+  /** A JSON POST to the step. */
+  json?(sc: StepContext, body: Record<string, unknown>): Promise<JsonResult>;
 }
+
+/** One module for every step that shows a page: a missing one does not compile. */
+export type StepRegistry = { [N in PageStep]: StepModule<N> };
 
 /** The user's membership of the tenant chosen in this journey, if any. */
 export function chosenMembership(sc: StepContext): Membership | undefined {
@@ -56,4 +71,15 @@ export function chosenMembership(sc: StepContext): Membership | undefined {
 /** The chosen tenant's policy; the default policy when no tenant was chosen. */
 export function chosenPolicy(sc: StepContext): TenantPolicy {
   return chosenMembership(sc)?.policy ?? DEFAULT_POLICY;
+}
+
+/** What events and credential changes record of this request. */
+export function requestMeta(sc: StepContext): RequestMeta {
+  return { ...sc.meta, tenantId: sc.journey.tenantId ?? null };
+}
+
+/** The browser session to keep when this user changes a credential here (their own browser). */
+export function ownSessionUid(sc: StepContext): string | undefined {
+  const session = sc.details.session;
+  return session?.accountId && session.accountId === sc.user?.id ? session.uid : undefined;
 }

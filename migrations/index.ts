@@ -4,6 +4,7 @@ import * as foundation from './001_foundation.js';
 import * as secondFactors from './002_second_factors.js';
 import * as sealedClientSecrets from './003_sealed_client_secrets.js';
 import * as accountIndex from './004_account_index.js';
+import * as credentialCounters from './005_credential_counters.js';
 import { keyedSecrets } from './006_keyed_secrets.js';
 
 export const migrations: Record<string, Knex.Migration> = {
@@ -11,6 +12,7 @@ export const migrations: Record<string, Knex.Migration> = {
   '002_second_factors': secondFactors,
   '003_sealed_client_secrets': sealedClientSecrets,
   '004_account_index': accountIndex,
+  '005_credential_counters': credentialCounters,
 };
 
 /** What migrations may need beyond knex: the master key, for those that convert stored secrets. */

@@ -54,7 +54,10 @@ import { RecoveryCodes } from './domain/recovery-codes.js';
 import { TrustedDevices } from './domain/trusted-devices.js';
 import { createSmsTransport } from './delivery/sms.js';
 import { PasswordFailureThrottle, SmsSendLimiter } from './security/rate-limits.js';
-import { SecondFactors } from './domain/second-factors.js';
+import { Credentials } from './domain/credentials.js';
+import { CodeAttempts } from './domain/code-attempts.js';
+import { AccountSessions } from './oidc/account-sessions.js';
+import { accountIndex } from './oidc/adapters/account-index.js';
 
 /** A problem that stops the server at start, with a message for the operator. */
 export class StartupError extends Error {
@@ -140,6 +143,13 @@ export async function createSesam(settings: Settings, logger: Logger = createLog
   await host.reload(true);
   host.watch();
 
+  const factors = new FactorsRepository(db);
+  const totp = new TotpService(factors, cipher);
+  const recoveryCodes = new RecoveryCodes(factors, keyring.key('recovery-codes'));
+  const trustedDevices = new TrustedDevices(new DevicesRepository(db));
+  const accountSessions = new AccountSessions({ provider: () => host.current, index: accountIndex({ db, redis }), kv, logger });
+  const credentials = new Credentials({ db, hasher, events, totp, recoveryCodes, sessions: accountSessions });
+
   const directory = new Directory(db, {
     hasher,
     events,
@@ -148,6 +158,7 @@ export async function createSesam(settings: Settings, logger: Logger = createLog
     },
     onClientChange: (id) => clientCache.forget(id),
     cipher,
+    credentials,
   });
 
   // A start that fails from here on releases what it opened (tests build servers in-process).
@@ -160,19 +171,17 @@ export async function createSesam(settings: Settings, logger: Logger = createLog
   const adminCredentials = await bootstrapAdminClient(settings, directory, logger).catch(abandon);
   if (settings.importFile) await applyImportFile(settings.importFile, directory, logger).catch(abandon);
 
-  const factors = new FactorsRepository(db);
-  const totp = new TotpService(factors, cipher);
-  const recoveryCodes = new RecoveryCodes(factors, keyring.key('recovery-codes'));
-  const trustedDevices = new TrustedDevices(new DevicesRepository(db));
   const services: Services = {
     provider: () => host.current,
+    origin: new URL(settings.issuer).origin,
+    credentials,
+    codeAttempts: new CodeAttempts(users, events),
     journeys: new JourneyStore(kv, TTL.Interaction),
     kv,
     users,
     tenants,
     clients: clientCache,
-    passwords: new PasswordAuthenticator(users, hasher, events, new PasswordFailureThrottle({ redis, kv, key: keyring.key('rate-limits') })),
-    hasher,
+    passwords: new PasswordAuthenticator(users, hasher, events, new PasswordFailureThrottle({ redis, kv, key: keyring.key('rate-limits') }), trustedDevices),
     events,
     defaultLocale: settings.defaultLocale,
     grantTtlSeconds,
@@ -186,6 +195,7 @@ export async function createSesam(settings: Settings, logger: Logger = createLog
       limiter: new SmsSendLimiter({ redis, db, kv, key: keyring.key('rate-limits') }),
       codeTtlSeconds: settings.sms.codeTtlSeconds,
       resendSeconds: settings.sms.resendSeconds,
+      codeKey: keyring.key('sms-codes'),
     },
     secureCookies: settings.issuer.startsWith('https:'),
   };
@@ -238,8 +248,7 @@ export async function createSesam(settings: Settings, logger: Logger = createLog
 
   const interactions = interactionRouter(services);
   app.use(interactions.routes()).use(interactions.allowedMethods());
-  const secondFactors = new SecondFactors({ users, totp, recoveryCodes, trustedDevices, events });
-  const admin = adminRouter({ directory, events: eventsRepo, provider: () => host.current, rotateKeys, logger, issuer: settings.issuer, db, secondFactors });
+  const admin = adminRouter({ directory, events: eventsRepo, provider: () => host.current, rotateKeys, logger, issuer: settings.issuer, db, credentials });
   app.use(admin.routes()).use(admin.allowedMethods());
 
   // Expired rows of the SQL stores are swept now and then (Redis expires its own).

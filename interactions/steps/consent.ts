@@ -1,9 +1,10 @@
 /** Consent for apps that are not first-party: what the app asks for, allow or deny. */
 import { html } from '../views/html.js';
 import { page } from '../views/layout.js';
+import { csrfField } from '../views/forms.js';
 import type { StepModule } from '../step.js';
 
-export const consentStep: StepModule = {
+export const consentStep: StepModule<'consent'> = {
   name: 'consent',
 
   render(sc) {
@@ -16,6 +17,7 @@ export const consentStep: StepModule = {
 <p>${t('consent.intro', { client: sc.clientName })}</p>
 <ul>${scopes.map((s) => html`<li>${t(`scope.${s}`)}</li>`)}</ul>
 <form method="post" action="/interaction/${sc.uid}/consent">
+${csrfField(sc)}
 <button type="submit" name="decision" value="allow">${t('consent.allow')}</button>
 <button type="submit" name="decision" value="deny" class="secondary">${t('consent.deny')}</button>
 </form>`,

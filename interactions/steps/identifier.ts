@@ -1,9 +1,10 @@
 /** Identifier first: only the login or e-mail here (login_hint pre-fills it); nothing is looked up yet. */
 import { html } from '../views/html.js';
 import { alert, page } from '../views/layout.js';
+import { csrfField, postButton } from '../views/forms.js';
 import type { StepModule } from '../step.js';
 
-export const identifierStep: StepModule = {
+export const identifierStep: StepModule<'identifier'> = {
   name: 'identifier',
 
   render(sc, options = {}) {
@@ -15,11 +16,12 @@ export const identifierStep: StepModule = {
       html`<h1>${t('identifier.title')}</h1>
 ${alert(options.error)}
 <form method="post" action="/interaction/${sc.uid}/identifier" novalidate>
+${csrfField(sc)}
 <label for="identifier">${t('identifier.label')}</label>
 <input id="identifier" name="identifier" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus value="${value}">
 <button type="submit">${t('common.continue')}</button>
 </form>
-<a class="button secondary" href="/interaction/${sc.uid}/abort">${t('common.cancel')}</a>`,
+${postButton(sc, 'abort', t('common.cancel'), 'secondary')}`,
     );
   },
 

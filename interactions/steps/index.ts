@@ -1,18 +1,25 @@
-/** The step registry: the flow names a step, the router finds its module here. */
-import type { StepName } from '../flow.js';
-import type { StepModule } from '../step.js';
+/** The step registry: the flow names a step, the router finds its module here (a missing one does not compile). */
+import type { StepRegistry } from '../step.js';
 import { identifierStep } from './identifier.js';
 import { passwordStep } from './password.js';
 import { tenantStep } from './tenant.js';
 import { noAccessStep } from './no-access.js';
-import { changePasswordStep } from './change-password.js';
 import { consentStep } from './consent.js';
 import { secondFactorStep } from './second-factor.js';
-import { enrollSecondFactorStep } from './enroll-second-factor.js';
-import { recoveryCodesStep } from './recovery-codes.js';
+import { mfaUnavailableStep } from './mfa-unavailable.js';
+import { enrollSecondFactorStep } from '../actions/enroll-second-factor.js';
+import { recoveryCodesStep } from '../actions/recovery-codes.js';
+import { changePasswordStep } from '../actions/change-password.js';
 
-export const steps: Partial<Record<StepName, StepModule>> = Object.fromEntries(
-  [identifierStep, passwordStep, tenantStep, noAccessStep, secondFactorStep, enrollSecondFactorStep, recoveryCodesStep, changePasswordStep, consentStep].map(
-    (s) => [s.name, s],
-  ),
-);
+export const steps: StepRegistry = {
+  identifier: identifierStep,
+  password: passwordStep,
+  tenant: tenantStep,
+  'no-access': noAccessStep,
+  'second-factor': secondFactorStep,
+  'mfa-unavailable': mfaUnavailableStep,
+  'enroll-second-factor': enrollSecondFactorStep,
+  'recovery-codes': recoveryCodesStep,
+  'change-password': changePasswordStep,
+  consent: consentStep,
+};

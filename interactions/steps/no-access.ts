@@ -1,9 +1,10 @@
 /** The account serves no tenant this app is open to: say so plainly, offer another account. */
 import { html } from '../views/html.js';
 import { page } from '../views/layout.js';
+import { postButton } from '../views/forms.js';
 import type { StepModule } from '../step.js';
 
-export const noAccessStep: StepModule = {
+export const noAccessStep: StepModule<'no-access'> = {
   name: 'no-access',
 
   render(sc) {
@@ -13,12 +14,8 @@ export const noAccessStep: StepModule = {
       t('noTenant.title'),
       html`<h1>${t('noTenant.title')}</h1>
 <div role="alert"><p>${t('noTenant.body')}</p></div>
-<a class="button" href="/interaction/${sc.uid}/restart">${t('noTenant.other')}</a>
-<a class="button secondary" href="/interaction/${sc.uid}/abort">${t('common.cancel')}</a>`,
+${postButton(sc, 'restart', t('noTenant.other'), 'secondary')}
+${postButton(sc, 'abort', t('common.cancel'), 'secondary')}`,
     );
-  },
-
-  async submit() {
-    return { ok: false, error: '' };
   },
 };

@@ -7,8 +7,11 @@ import { checkNewPassword } from '../../src/domain/passwords.js';
 import { DEFAULT_POLICY, type TenantPolicy } from '../../src/domain/tenant-policy.js';
 import { html } from '../views/html.js';
 import { clock } from '../views/clock.js';
-import { readDeviceToken } from '../device-cookie.js';
 import { alert, page } from '../views/layout.js';
+import { csrfField, postButton } from '../views/forms.js';
+import { readDeviceToken } from '../device-cookie.js';
+import { passwordMethod } from '../methods/index.js';
+import { recordProof } from '../methods/method.js';
 import type { StepContext, StepModule } from '../step.js';
 
 /** The policy the page speaks of: the organization asked for, or the client's only tenant, or the default. */
@@ -21,7 +24,7 @@ async function contextPolicy(sc: StepContext): Promise<TenantPolicy> {
   return DEFAULT_POLICY;
 }
 
-export const passwordStep: StepModule = {
+export const passwordStep: StepModule<'password'> = {
   name: 'password',
 
   async render(sc, options = {}) {
@@ -37,6 +40,7 @@ export const passwordStep: StepModule = {
 <p class="who">${sc.journey.identifier}</p>
 ${alert(options.error)}
 <form method="post" action="/interaction/${sc.uid}/password" novalidate>
+${csrfField(sc)}
 <input type="text" name="username" autocomplete="username" value="${sc.journey.identifier}" hidden>
 <label for="password">${t('password.label')}</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required autofocus>
@@ -45,7 +49,7 @@ ${alert(options.error)}
 </form>
 <p class="notice">${notice}</p>
 <p class="notice">${t('password.forgot', { contact })}</p>
-<p><a href="/interaction/${sc.uid}/restart">${t('common.notYou')}</a></p>`,
+${postButton(sc, 'restart', t('common.notYou'))}`,
     );
   },
 
@@ -54,16 +58,22 @@ ${alert(options.error)}
     sc.journey.remember = form.remember === 'on';
     if (!password) return { ok: false, error: sc.pc.t('password.required'), values: form };
     const outcome = await sc.services.passwords.verify(sc.journey.identifier ?? '', password.slice(0, 1024), { ...sc.meta }, {
-      trustedDevice: (userId) => sc.services.trustedDevices.isTrusted(userId, readDeviceToken(sc.ctx, userId)),
+      trustedDevice: (userId) => sc.services.trustedDevices.find(userId, readDeviceToken(sc.ctx, userId)),
     });
     if (!outcome.ok && outcome.reason === 'throttled') {
       return { ok: false, status: 429, error: sc.pc.t('password.throttled', { time: clock(outcome.retryAt, sc.pc.locale) }), values: { remember: form.remember ?? '' } };
     }
     if (!outcome.ok) return { ok: false, error: sc.pc.t('password.invalid'), values: { remember: form.remember ?? '' } };
     const user = outcome.user;
+    if (sc.journey.userId !== user.id) {
+      // Another account than the one adopted from the session: start its journey afresh.
+      sc.journey.tenantId = undefined;
+      sc.journey.verifications = [];
+    }
     sc.journey.userId = user.id;
-    sc.journey.methods = [...new Set([...sc.journey.methods, 'pwd'])];
     sc.journey.fromSession = false;
+    sc.journey.carried = undefined;
+    recordProof(sc, passwordMethod);
     // A password that no longer meets the rules (a tenant raised its minimum, or it became common) must be replaced.
     const memberships = await sc.services.users.memberships(user.id);
     const minLength = Math.max(...memberships.map((m) => m.policy.minPasswordLength), 0);

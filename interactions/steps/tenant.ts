@@ -1,9 +1,10 @@
 /** The employer / firm / office picker (seed 001): one button per tenant, named by the tenant. */
 import { html } from '../views/html.js';
 import { alert, page } from '../views/layout.js';
+import { csrfField, postButton } from '../views/forms.js';
 import type { StepModule } from '../step.js';
 
-export const tenantStep: StepModule = {
+export const tenantStep: StepModule<'tenant'> = {
   name: 'tenant',
 
   render(sc, options = {}) {
@@ -16,11 +17,12 @@ ${sc.user ? html`<p class="who">${sc.user.email ?? sc.user.login}</p>` : ''}
 ${alert(options.error)}
 <p>${t('tenant.intro')}</p>
 <form method="post" action="/interaction/${sc.uid}/tenant">
+${csrfField(sc)}
 <ul class="choices">
 ${sc.eligible.map((m) => html`<li><button type="submit" name="tenant" value="${m.tenantId}" class="secondary">${m.tenantName}</button></li>`)}
 </ul>
 </form>
-<p><a href="/interaction/${sc.uid}/restart">${t('common.notYou')}</a></p>`,
+${postButton(sc, 'restart', t('common.notYou'))}`,
     );
   },
 

@@ -28,6 +28,7 @@ button.secondary,.button.secondary{background:#e6ebf0;color:#1c2430}
 nav.lang{text-align:center;margin-top:1rem;font-size:.9rem}nav.lang a{margin:0 .4rem;color:#0b5cad}
 ul.choices{list-style:none;padding:0;margin:0}ul.choices li{margin:.5rem 0}
 a{color:#0b5cad}
+form.inline{margin:0}button.link{display:inline;width:auto;margin:1rem 0 0;padding:0;background:none;color:#0b5cad;font-weight:400;text-decoration:underline}
 `;
 
 export function page(pc: PageContext, title: string, body: Safe): string {

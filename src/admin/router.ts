@@ -12,7 +12,7 @@ import { z } from 'zod';
 import type { Logger } from '../logger.js';
 import type { Queryable } from '../storage/database.js';
 import type { Actor, Directory } from '../domain/directory.js';
-import type { SecondFactors } from '../domain/second-factors.js';
+import type { Credentials } from '../domain/credentials.js';
 import type { EventsRepository } from '../repositories/events-repository.js';
 import type { EventRecord } from '../domain/types.js';
 import { clientInputSchema, describeZodError, tenantIdSchema, tenantInputSchema, userInputSchema } from '../domain/schemas.js';
@@ -31,8 +31,8 @@ export interface AdminRouterDeps {
   issuer: string;
   /** The database holding the signing keys (GET /keys). */
   db: Queryable;
-  /** Second factors of users (status, reset, trusted devices, recovery codes); without it those routes answer 501. */
-  secondFactors?: SecondFactors;
+  /** The writer of credentials: second factors (status, reset, trusted devices, recovery codes). */
+  credentials: Credentials;
 }
 
 export const API_PREFIX = '/v1';
@@ -192,32 +192,32 @@ export function adminRouter(deps: AdminRouterDeps): Router {
 
   // --- second factors (a lost phone: an admin switches them off; trusted devices)
   route.get('/users/:id/second-factors', async (ctx) => {
-    const { secondFactors, user } = await secondFactorsOf(ctx);
-    ctx.body = await secondFactors.status(user.id);
+    const user = await directory.requireUser(ctx.params.id);
+    ctx.body = await deps.credentials.status(user.id);
   });
 
   route.delete('/users/:id/second-factors', async (ctx) => {
-    const { secondFactors, user } = await secondFactorsOf(ctx);
-    await secondFactors.reset(user.id, ctx.state.actor);
+    const user = await directory.requireUser(ctx.params.id);
+    await deps.credentials.resetSecondFactors(user.id, ctx.state.actor);
     noContent(ctx);
   });
 
   route.get('/users/:id/devices', async (ctx) => {
-    const { secondFactors, user } = await secondFactorsOf(ctx);
-    ctx.body = await secondFactors.devices(user.id);
+    const user = await directory.requireUser(ctx.params.id);
+    ctx.body = await deps.credentials.devicesOf(user.id);
   });
 
   route.delete('/users/:id/devices/:deviceId', async (ctx) => {
-    const { secondFactors, user } = await secondFactorsOf(ctx);
-    if (!(await secondFactors.revokeDevice(user.id, ctx.params.deviceId, ctx.state.actor))) {
+    const user = await directory.requireUser(ctx.params.id);
+    if (!(await deps.credentials.revokeDevice(user.id, ctx.params.deviceId, ctx.state.actor))) {
       throw notFound(`user ${ctx.params.id} has no trusted device ${ctx.params.deviceId}`);
     }
     noContent(ctx);
   });
 
   route.post('/users/:id/recovery-codes', async (ctx) => {
-    const { secondFactors, user } = await secondFactorsOf(ctx);
-    ctx.body = { codes: await secondFactors.regenerateRecoveryCodes(user.id, ctx.state.actor) };
+    const user = await directory.requireUser(ctx.params.id);
+    ctx.body = { codes: await deps.credentials.issueRecoveryCodes(user.id, { actor: ctx.state.actor }) };
   });
 
   // --- clients
@@ -288,13 +288,6 @@ export function adminRouter(deps: AdminRouterDeps): Router {
     }
     throw notFound(`no such admin resource: ${ctx.path} (see /admin/openapi.json)`);
   });
-
-  /** The second-factor service (501 when this server has none) and the user the path names. */
-  async function secondFactorsOf(ctx: Ctx) {
-    const { secondFactors } = deps;
-    if (!secondFactors) throw new ApiError(501, 'not_implemented', 'second factors are not available on this server');
-    return { secondFactors, user: await directory.requireUser(ctx.params.id) };
-  }
 
   /** Events may outlive their user: a uuid is taken as is, a login or e-mail must exist. */
   async function userIdFor(idOrIdentifier: string): Promise<string> {

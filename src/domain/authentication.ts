@@ -15,7 +15,14 @@ export type PasswordOutcome =
   | { ok: false; reason: 'throttled'; retryAt: Date };
 
 export interface VerifyOptions {
-  trustedDevice?: (userId: string) => Promise<boolean>;
+  /** The valid trusted device of that user the request comes from, if any. */
+  trustedDevice?: (userId: string) => Promise<{ id: string } | undefined>;
+}
+
+/** A trusted device's own budget of wrong passwords past a lock (src/domain/trusted-devices.ts). */
+export interface DeviceBudget {
+  reserveAttempt(deviceId: string, threshold: number): Promise<number | undefined>;
+  resetAttempts(deviceId: string): Promise<void>;
 }
 
 /**
@@ -32,11 +39,12 @@ export class PasswordAuthenticator {
     private readonly hasher: PasswordHasher,
     private readonly events: EventLog,
     private readonly throttle?: SourceThrottle,
+    private readonly devices?: DeviceBudget,
   ) {}
 
   /**
-   * `options.trustedDevice(userId)` says whether the request comes from a device that user
-   * trusted; it is asked only for a locked account.
+   * `options.trustedDevice(userId)` names the device that user trusted the request comes from;
+   * it is asked only for a locked account.
    */
   async verify(identifier: string, password: string, meta: RequestMeta, options: VerifyOptions = {}): Promise<PasswordOutcome> {
     // The source first: one that guessed too much is slowed down before any account is touched.
@@ -68,10 +76,21 @@ export class PasswordAuthenticator {
     const attempt = await this.users.reserveAttempt(user.id, rule.threshold);
     if (attempt === undefined) {
       // A lock others can trigger must not shut the owner out: on a device the owner trusted
-      // (after a second factor), the right password still gets in. The lock stays for everyone else.
-      if (options.trustedDevice && (await options.trustedDevice(user.id))) {
+      // (after a second factor), the right password still gets in, within the device's own budget
+      // of wrong passwords. The lock stays for everyone else, and for every device when the
+      // tenant chose `strict`.
+      const device = rule.trustedDevices === 'separate' && this.devices ? await options.trustedDevice?.(user.id) : undefined;
+      const deviceAttempt = device ? await this.devices!.reserveAttempt(device.id, rule.threshold) : undefined;
+      if (device && deviceAttempt !== undefined) {
         const { ok } = await this.hasher.verify(user.passwordHash, password);
-        await this.events.record({ type: ok ? 'login.locked_trusted_device' : 'login.locked', userId: user.id, ...meta, method: 'pwd' });
+        if (ok) await this.devices!.resetAttempts(device.id);
+        await this.events.record({
+          type: ok ? 'login.locked_trusted_device' : 'login.locked',
+          userId: user.id,
+          ...meta,
+          method: 'pwd',
+          details: { deviceId: device.id, ...(ok ? {} : { deviceAttempt }) },
+        });
         return ok ? { ok: true, user } : { ok: false, reason: 'locked', userId: user.id };
       }
       await this.hasher.verifyNothing(password);

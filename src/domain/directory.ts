@@ -15,6 +15,7 @@ import type { EventLog } from './events.js';
 import { normalizeBelgianMobile } from './phone.js';
 import { DEFAULT_CLIENT_SCOPE } from '../oidc/configuration.js';
 import type { Cipher } from '../secrets/cipher.js';
+import type { Actor, Credentials } from './credentials.js';
 
 /** A refusal the caller can show as is (bad reference, conflict, invalid metadata). */
 export class DirectoryError extends Error {
@@ -29,10 +30,7 @@ export class DirectoryError extends Error {
 
 export type ClientValidator = (metadata: Record<string, unknown>) => Promise<void>;
 
-export interface Actor {
-  clientId?: string;
-  ip?: string;
-}
+export type { Actor };
 
 export interface UserView extends Omit<User, 'passwordHash'> {
   hasPassword: boolean;
@@ -46,16 +44,24 @@ export class Directory {
 
   constructor(
     private readonly db: Queryable,
-    private readonly deps: { hasher: PasswordHasher; events: EventLog; validateClient: ClientValidator; onClientChange?: (id: string) => void; cipher?: Cipher },
+    private readonly deps: {
+      hasher: PasswordHasher;
+      events: EventLog;
+      validateClient: ClientValidator;
+      onClientChange?: (id: string) => void;
+      cipher?: Cipher;
+      /** The writer of credentials; absent inside an import transaction (no session to end at start). */
+      credentials?: Credentials;
+    },
   ) {
     this.users = new UsersRepository(db);
     this.tenants = new TenantsRepository(db);
     this.clients = new ClientsRepository(db, deps.cipher);
   }
 
-  /** The same directory bound to a transaction. */
+  /** The same directory bound to a transaction (without the credentials service, which runs its own). */
   with(db: Queryable): Directory {
-    return new Directory(db, { ...this.deps, events: this.deps.events.with(db) });
+    return new Directory(db, { ...this.deps, events: this.deps.events.with(db), credentials: undefined });
   }
 
   // --- tenants
@@ -136,29 +142,35 @@ export class Directory {
     const current = new Map((await this.users.memberships(user.id)).map((m) => [m.tenantId, m.role]));
     for (const m of input.tenants ?? []) if (current.get(m.id) !== m.role) await this.users.setMembership(user.id, m.id, m.role);
     if (actor.clientId) await this.deps.events.record({ type: 'admin.user_updated', userId: user.id, clientId: actor.clientId, ip: actor.ip });
+    // A proven phone replaced by an admin is a second factor reset: its trusted devices and sessions go.
+    if (user.phoneVerifiedAt && updated!.phone !== user.phone) await this.deps.credentials?.phoneReplacedByAdmin(user.id, actor);
+    if (input.disabled === true && !user.disabled) await this.deps.credentials?.endSessions(user.id, 'disabled', { clientId: actor.clientId, ip: actor.ip });
     return updated!;
   }
 
-  /** Sets an initial password chosen by an admin: unlocks, and the user must change it at the next sign-in. */
+  /** Sets an initial password chosen by an admin: unlocks, signs out everywhere, and the user must change it at the next sign-in. */
   async resetPassword(id: string, password: string, actor: Actor = {}): Promise<User> {
     const user = await this.requireUser(id);
-    await this.users.update(user.id, { passwordHash: await this.deps.hasher.hash(password), mustChangePassword: true });
-    const unlocked = await this.users.unlock(user.id);
-    await this.deps.events.record({ type: 'admin.password_reset', userId: user.id, clientId: actor.clientId, ip: actor.ip });
-    return unlocked!;
+    return this.credentials().resetPassword(user.id, password, actor);
   }
 
   async unlock(id: string, actor: Actor = {}): Promise<User> {
     const user = await this.requireUser(id);
-    const unlocked = await this.users.unlock(user.id);
-    await this.deps.events.record({ type: 'account.unlocked', userId: user.id, clientId: actor.clientId, ip: actor.ip });
-    return unlocked!;
+    return this.credentials().unlock(user.id, actor);
   }
 
   async deleteUser(id: string, actor: Actor = {}): Promise<void> {
     const user = await this.requireUser(id);
+    // Its sessions and grants go first: the engine's store does not cascade with the users table.
+    await this.deps.credentials?.endSessions(user.id, 'deleted', { clientId: actor.clientId, ip: actor.ip });
     await this.users.delete(user.id);
     await this.deps.events.record({ type: 'admin.user_deleted', userId: user.id, clientId: actor.clientId, ip: actor.ip, details: { login: user.login } });
+  }
+
+  /** Credential changes go through the credentials service (one writer, sessions ended). */
+  private credentials(): Credentials {
+    if (!this.deps.credentials) throw new Error('this directory has no credentials service (inside an import transaction)');
+    return this.deps.credentials;
   }
 
   private phone(raw: string): string {

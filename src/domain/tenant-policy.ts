@@ -17,9 +17,15 @@ export const tenantPolicySchema = z
         mode: z.enum(['permanent', 'temporary']).default('permanent'),
         /** Temporary mode: first lock lasts this many minutes, doubling with each further lock. */
         baseMinutes: z.number().int().min(1).max(1440).default(5),
+        /**
+         * A lock anyone can trigger must not shut the owner out: by default (`separate`) the
+         * owner's trusted device keeps its own budget of `threshold` wrong passwords past a lock;
+         * `strict` (seed 000's rule) makes a lock a lock for every device.
+         */
+        trustedDevices: z.enum(['separate', 'strict']).default('separate'),
       })
       .strict()
-      .default({ threshold: 3, mode: 'permanent', baseMinutes: 5 }),
+      .default({ threshold: 3, mode: 'permanent', baseMinutes: 5, trustedDevices: 'separate' }),
     trustedDeviceDays: z.number().int().min(0).max(400).default(30),
     passwordReset: z.enum(['self-service', 'admin']).default('admin'),
     contact: z.string().max(300).default(''),
@@ -43,7 +49,8 @@ export function parsePolicy(input: unknown): TenantPolicy {
 /**
  * The lockout rule an account is held to. An account is one, so its lock is one: when a user
  * belongs to several tenants, the strictest of their policies applies (lowest threshold;
- * permanent beats temporary; longest base delay). With no tenant, the default policy applies.
+ * permanent beats temporary; longest base delay; strict beats a trusted device's own budget).
+ * With no tenant, the default policy applies.
  */
 export function strictestLockout(policies: TenantPolicy[]): LockoutPolicy {
   if (policies.length === 0) return DEFAULT_POLICY.lockout;
@@ -51,5 +58,6 @@ export function strictestLockout(policies: TenantPolicy[]): LockoutPolicy {
     threshold: Math.min(...policies.map((p) => p.lockout.threshold)),
     mode: policies.some((p) => p.lockout.mode === 'permanent') ? 'permanent' : 'temporary',
     baseMinutes: Math.max(...policies.map((p) => p.lockout.baseMinutes)),
+    trustedDevices: policies.some((p) => p.lockout.trustedDevices === 'strict') ? 'strict' : 'separate',
   };
 }

@@ -9,6 +9,7 @@ import QRCode from 'qrcode';
 import { generateSecret, generateURI, verify as otpVerify } from 'otplib';
 import type { Cipher } from '../secrets/cipher.js';
 import type { FactorsRepository } from '../repositories/factors-repository.js';
+import type { Queryable } from '../storage/database.js';
 
 export type TotpVerification = 'ok' | 'invalid' | 'replayed' | 'not_enrolled';
 
@@ -49,15 +50,15 @@ export class TotpService {
   /**
    * Proves that the user's app holds `secret` (a code within one step of now), then stores the
    * sealed secret as the user's confirmed factor, replacing any earlier one. The matched step
-   * counts as used. False when the code is wrong.
+   * counts as used. False when the code is wrong. `db`: a transaction to store it in.
    */
-  async confirm(userId: string, secret: string, code: string): Promise<boolean> {
+  async confirm(userId: string, secret: string, code: string, db?: Queryable): Promise<boolean> {
     assertSecret(secret);
     const token = normalizeCode(code);
     if (!token) return false;
     const step = await this.match(secret, token);
     if (step === undefined) return false;
-    await this.factors.upsertTotp(userId, this.cipher.encrypt(secret, `totp:${userId}`), { lastTimeStep: step, confirmedAt: new Date(this.now()) });
+    await (db ? this.factors.with(db) : this.factors).upsertTotp(userId, this.cipher.encrypt(secret, `totp:${userId}`), { lastTimeStep: step, confirmedAt: new Date(this.now()) });
     return true;
   }
 

@@ -30,13 +30,34 @@ export class TrustedDevices {
     return { id, token, expiresAt: row.expiresAt };
   }
 
-  /** Whether `token` is one of the user's trusted devices (not revoked, not expired); records the use. */
-  async isTrusted(userId: string, token: string | undefined): Promise<boolean> {
-    if (typeof token !== 'string' || token.length === 0 || token.length > 128) return false;
-    const device = await this.devices.findValid(userId, hashToken(token));
+  /**
+   * Whether `token` is one of the user's trusted devices (not revoked, not expired) and, with
+   * `withinDays`, was trusted less than that many days ago: sparing follows the policy of the
+   * tenant being entered, whichever tenant the device was trusted in. Records the use.
+   */
+  async isTrusted(userId: string, token: string | undefined, withinDays?: number): Promise<boolean> {
+    if (withinDays !== undefined && withinDays <= 0) return false;
+    const device = await this.find(userId, token, withinDays);
     if (!device) return false;
     await this.devices.touch(device.id);
     return true;
+  }
+
+  /** The user's valid trusted device holding `token`, if any (its id, for its own lockout budget). */
+  async find(userId: string, token: string | undefined, withinDays?: number): Promise<{ id: string } | undefined> {
+    if (typeof token !== 'string' || token.length === 0 || token.length > 128) return undefined;
+    const device = await this.devices.findValid(userId, hashToken(token), withinDays);
+    return device ? { id: device.id } : undefined;
+  }
+
+  /** Reserves one wrong-password try of the device's own budget past a lock; undefined when spent. */
+  reserveAttempt(deviceId: string, threshold: number): Promise<number | undefined> {
+    return this.devices.reserveAttempt(deviceId, threshold);
+  }
+
+  /** The right password on the device: its budget is full again. */
+  resetAttempts(deviceId: string): Promise<void> {
+    return this.devices.resetAttempts(deviceId);
   }
 
   /** The user's trusted devices, newest first (never the token hash). */

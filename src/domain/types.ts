@@ -31,6 +31,8 @@ export interface User {
   locale: string | null;
   disabled: boolean;
   failedAttempts: number;
+  /** Wrong second-factor codes in a row, across journeys. */
+  secondFactorFailures: number;
   lockouts: number;
   lockedUntil: Date | null;
   locked: boolean;

@@ -4,7 +4,7 @@
  */
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import type { JWK } from 'jose';
-import { ACR_VALUES } from './acr.js';
+import { ACR_VALUES } from '../domain/assurance.js';
 
 export const SCOPES = ['openid', 'offline_access', 'profile', 'email', 'phone', 'admin'] as const;
 /** Scopes a relying party may ask for unless its registration says otherwise. */

@@ -5,7 +5,7 @@
  * - a consent check: an `organization` parameter naming another tenant than the session's grant.
  */
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
-import { ACR_2FA, wantsTwoFactors } from './acr.js';
+import { ACR_2FA, wantsTwoFactors } from '../domain/assurance.js';
 
 const { Prompt, Check, base } = interactionPolicy;
 

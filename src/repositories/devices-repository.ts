@@ -12,6 +12,8 @@ export interface TrustedDeviceRow {
   lastUsedAt: Date | null;
   expiresAt: Date;
   revokedAt: Date | null;
+  /** Wrong passwords typed on this device while the account was locked (its own budget). */
+  failedAttempts: number;
 }
 
 export interface NewTrustedDevice {
@@ -35,6 +37,7 @@ const toDevice = (r: any): TrustedDeviceRow => ({
   lastUsedAt: r.last_used_at ? new Date(r.last_used_at) : null,
   expiresAt: new Date(r.expires_at),
   revokedAt: r.revoked_at ? new Date(r.revoked_at) : null,
+  failedAttempts: Number(r.failed_attempts ?? 0),
 });
 
 /** The columns' sizes (migration 002): a long User-Agent is cut, not refused. */
@@ -61,14 +64,34 @@ export class DevicesRepository {
     return toDevice(r);
   }
 
-  /** The user's device with this token hash, if it is neither revoked nor expired (database clock). */
-  async findValid(userId: string, tokenHash: string): Promise<TrustedDeviceRow | undefined> {
-    const r = await this.db('trusted_devices')
-      .where({ user_id: userId, token_hash: tokenHash })
-      .whereNull('revoked_at')
-      .andWhere('expires_at', '>', this.db.fn.now())
-      .first();
+  /**
+   * The user's device with this token hash, if it is neither revoked nor expired (database clock)
+   * and, with `maxAgeDays`, was trusted less than that many days ago.
+   */
+  async findValid(userId: string, tokenHash: string, maxAgeDays?: number): Promise<TrustedDeviceRow | undefined> {
+    const q = this.db('trusted_devices').where({ user_id: userId, token_hash: tokenHash }).whereNull('revoked_at').andWhere('expires_at', '>', this.db.fn.now());
+    if (maxAgeDays !== undefined) q.andWhereRaw('created_at > now() - make_interval(days => ?)', [maxAgeDays]);
+    const r = await q.first();
     return r ? toDevice(r) : undefined;
+  }
+
+  /** Reserves one wrong-password attempt of the device's own budget, atomically; undefined when spent. */
+  async reserveAttempt(id: string, threshold: number): Promise<number | undefined> {
+    const rows = await this.db('trusted_devices')
+      .where({ id })
+      .andWhere('failed_attempts', '<', threshold)
+      .increment('failed_attempts', 1)
+      .returning('failed_attempts');
+    return rows[0] ? Number((rows[0] as { failed_attempts: number }).failed_attempts) : undefined;
+  }
+
+  async resetAttempts(id: string): Promise<void> {
+    await this.db('trusted_devices').where({ id }).whereNot({ failed_attempts: 0 }).update({ failed_attempts: 0 });
+  }
+
+  /** Gives every device of the user its full budget again (an admin unlock). */
+  async resetAllAttempts(userId: string): Promise<void> {
+    await this.db('trusted_devices').where({ user_id: userId }).whereNot({ failed_attempts: 0 }).update({ failed_attempts: 0 });
   }
 
   async touch(id: string): Promise<void> {

@@ -17,6 +17,7 @@ const toUser = (r: any): User => ({
   locale: r.locale ?? null,
   disabled: !!r.disabled,
   failedAttempts: Number(r.failed_attempts),
+  secondFactorFailures: Number(r.second_factor_failures ?? 0),
   lockouts: Number(r.lockouts),
   lockedUntil: r.locked_until ? new Date(r.locked_until) : null,
   locked: !!r.locked,
@@ -116,20 +117,35 @@ export class UsersRepository {
    * Reserves one password attempt before the hash is checked, atomically: it succeeds only
    * while the account is not locked and fewer than `threshold` attempts are counted, so a
    * parallel burst of guesses cannot get more than `threshold` checks. An expired temporary
-   * lock starts a new series. Returns the attempt's number, or undefined when locked.
+   * lock starts new series (passwords and codes). Returns the attempt's number, or undefined
+   * when locked.
    */
   async reserveAttempt(id: string, threshold: number): Promise<number | undefined> {
+    return this.reserve(id, 'failed_attempts', 'second_factor_failures', threshold);
+  }
+
+  /**
+   * The same for a second-factor code (SMS, authenticator, recovery), counted per account across
+   * journeys, devices and sources, apart from passwords.
+   */
+  async reserveCodeAttempt(id: string, threshold: number): Promise<number | undefined> {
+    return this.reserve(id, 'second_factor_failures', 'failed_attempts', threshold);
+  }
+
+  private async reserve(id: string, counter: string, other: string, threshold: number): Promise<number | undefined> {
+    const expired = 'locked_until is not null and locked_until <= now()';
     const result = await this.db.raw(
       `update users set
-         failed_attempts = case when locked_until is not null and locked_until <= now() then 1 else failed_attempts + 1 end,
-         locked_until = case when locked_until is not null and locked_until <= now() then null else locked_until end
+         ${counter} = case when ${expired} then 1 else ${counter} + 1 end,
+         ${other} = case when ${expired} then 0 else ${other} end,
+         locked_until = case when ${expired} then null else locked_until end
        where id = ? and not locked
          and (locked_until is null or locked_until <= now())
-         and (failed_attempts < ? or (locked_until is not null and locked_until <= now()))
-       returning failed_attempts`,
+         and (${counter} < ? or (${expired}))
+       returning ${counter} as attempt`,
       [id, threshold],
     );
-    return result.rows[0] ? Number(result.rows[0].failed_attempts) : undefined;
+    return result.rows[0] ? Number(result.rows[0].attempt) : undefined;
   }
 
   /** A reserved attempt turned out wrong: lock when it was the last one allowed. Returns true when it locked. */
@@ -148,14 +164,29 @@ export class UsersRepository {
     return true;
   }
 
+  /**
+   * A right password ends the series of wrong ones. It does not end a series of wrong codes,
+   * nor the growth of temporary locks: someone who knows the password must not get fresh code
+   * guesses by typing it again.
+   */
   async recordSuccess(id: string): Promise<void> {
-    await this.db('users').where({ id }).update({ failed_attempts: 0, lockouts: 0, locked_until: null });
+    await this.db('users').where({ id }).update({ failed_attempts: 0 });
+  }
+
+  /** A right second-factor code ends the series of wrong ones (NIST SP 800-63B §5.2.2). */
+  async recordCodeSuccess(id: string): Promise<void> {
+    await this.db('users').where({ id }).whereNot({ second_factor_failures: 0 }).update({ second_factor_failures: 0 });
+  }
+
+  /** A complete sign-in: temporary locks start from their base delay again. */
+  async recordSignIn(id: string): Promise<void> {
+    await this.db('users').where({ id }).whereNot({ lockouts: 0 }).update({ lockouts: 0 });
   }
 
   async unlock(id: string): Promise<User | undefined> {
     const [r] = await this.db('users')
       .where({ id })
-      .update({ failed_attempts: 0, lockouts: 0, locked_until: null, locked: false, updated_at: new Date() })
+      .update({ failed_attempts: 0, second_factor_failures: 0, lockouts: 0, locked_until: null, locked: false, updated_at: new Date() })
       .returning('*');
     return r ? toUser(r) : undefined;
   }

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { adminToken, startTestServer, type TestServer } from '../helpers/server.js';
+import { JourneyClient } from '../helpers/journey-client.js';
 import {
   alertText,
   authorizationRequest,
@@ -112,7 +113,8 @@ describe('login journey', () => {
     await page.goBack(); // the identifier page from history; submitting it lands on the current step
     await page.goForward();
     const form = await page.evaluate(() => location.pathname);
-    const stale = await context.request.post(`${server.url}${form}/identifier`, { form: { identifier: 'someone-else' }, maxRedirects: 0 });
+    const csrf = await page.locator('input[name="csrf"]').first().inputValue();
+    const stale = await context.request.post(`${server.url}${form}/identifier`, { form: { identifier: 'someone-else', csrf }, maxRedirects: 0 });
     expect(stale.status()).toBe(303);
     expect(stale.headers()['location']).toBe(form);
     await page.reload();
@@ -186,31 +188,8 @@ describe('login journey', () => {
 
   it('a parallel burst of wrong passwords over HTTP cannot get past the threshold', async () => {
     const attempt = async (password: string) => {
-      const jar = new Map<string, string>();
-      const cookie = () => [...jar.entries()].map(([k, v]) => `${k}=${v}`).join('; ');
-      const keep = (res: Response) => {
-        for (const c of res.headers.getSetCookie()) {
-          const [pair] = c.split(';');
-          const i = pair.indexOf('=');
-          jar.set(pair.slice(0, i), pair.slice(i + 1));
-        }
-      };
-      const req = await authorizationRequest(rp);
-      const start = await fetch(req.url, { redirect: 'manual' });
-      keep(start);
-      const interaction = new URL(start.headers.get('location')!, server.url);
-      const post = async (step: string, form: Record<string, string>) => {
-        const res = await fetch(`${interaction.href}/${step}`, {
-          method: 'POST',
-          redirect: 'manual',
-          headers: { cookie: cookie(), 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams(form),
-        });
-        keep(res);
-        return res;
-      };
-      await post('identifier', { identifier: 'burst' });
-      return (await post('password', { password })).status;
+      const client = new JourneyClient(server.url, rp);
+      return (await client.signIn('burst', password)).status;
     };
     const statuses = await Promise.all(Array.from({ length: 10 }, (_, i) => attempt(`wrong guess ${i}`)));
     expect(statuses.every((s) => s === 400)).toBe(true);

@@ -6,10 +6,7 @@
  * every route the router serves.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import argon2 from 'argon2';
-import Koa from 'koa';
 import { Secret, TOTP } from 'otpauth';
 import { startTestServer, adminToken, type TestServer } from '../helpers/server.js';
 import { adminRouter } from '../../src/admin/router.js';
@@ -504,24 +501,6 @@ describe('admin API (PostgreSQL + Redis)', () => {
       ]) {
         const res = await api(method, path, undefined, { token: null });
         expect(res.status).toBe(401);
-      }
-    });
-
-    it('answers 501 in JSON when the server was built without second factors', async () => {
-      const { directory, events, host, logger, db } = server.sesam;
-      const bare = adminRouter({ directory, events, provider: () => host.current, rotateKeys: async () => [], logger, issuer: server.issuer, db });
-      const app = new Koa();
-      app.use(bare.routes()).use(bare.allowedMethods());
-      const listener = http.createServer(app.callback());
-      await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
-      try {
-        const { port } = listener.address() as AddressInfo;
-        const res = await fetch(`http://127.0.0.1:${port}/admin/v1/users/sophie/second-factors`, { headers: { authorization: `Bearer ${token}` } });
-        expect(res.status).toBe(501);
-        expect(res.headers.get('content-type')).toMatch(/application\/json/);
-        expect(((await res.json()) as { error: string }).error).toBe('not_implemented');
-      } finally {
-        await new Promise((resolve) => listener.close(resolve));
       }
     });
   });

@@ -17,6 +17,13 @@ import { EventLog } from '../../src/domain/events.js';
 import { Directory } from '../../src/domain/directory.js';
 import { PasswordFailureThrottle } from '../../src/security/rate-limits.js';
 import { SqlKeyValueStore } from '../../src/storage/kv.js';
+import { Credentials } from '../../src/domain/credentials.js';
+import { TotpService } from '../../src/domain/totp.js';
+import { RecoveryCodes } from '../../src/domain/recovery-codes.js';
+import { TrustedDevices } from '../../src/domain/trusted-devices.js';
+import { FactorsRepository } from '../../src/repositories/factors-repository.js';
+import { DevicesRepository } from '../../src/repositories/devices-repository.js';
+import { Cipher } from '../../src/secrets/cipher.js';
 import type { Redis } from 'ioredis';
 
 /** The rate-limits subkey of some master key (any key will do for counting). */
@@ -29,6 +36,7 @@ describe('password lockout (PostgreSQL)', () => {
   let auth: PasswordAuthenticator;
   let dir: Directory;
   let events: EventsRepository;
+  let devices: TrustedDevices;
   const meta = { ip: '192.0.2.1', userAgent: 'jest', clientId: 'app' };
 
   beforeAll(async () => {
@@ -36,10 +44,23 @@ describe('password lockout (PostgreSQL)', () => {
     const hasher = new PasswordHasher(FAST);
     events = new EventsRepository(t.db);
     const log = new EventLog(events, pino({ level: 'silent' }));
-    auth = new PasswordAuthenticator(new UsersRepository(t.db), hasher, log);
-    dir = new Directory(t.db, { hasher, events: log, validateClient: async () => undefined });
+    devices = new TrustedDevices(new DevicesRepository(t.db));
+    auth = new PasswordAuthenticator(new UsersRepository(t.db), hasher, log, undefined, devices);
+    const factors = new FactorsRepository(t.db);
+    // Session ending is tested with the engine (account-sessions, e2e); here only the lock matters.
+    const sessions = { endAll: async () => ({ sessions: 0, grants: 0 }) };
+    const credentials = new Credentials({
+      db: t.db,
+      hasher,
+      events: log,
+      totp: new TotpService(factors, new Cipher(crypto.randomBytes(32))),
+      recoveryCodes: new RecoveryCodes(factors, crypto.randomBytes(32)),
+      sessions,
+    });
+    dir = new Directory(t.db, { hasher, events: log, validateClient: async () => undefined, credentials });
     await dir.putTenant({ id: 'strict', name: 'Strict', policy: { lockout: { threshold: 3, mode: 'permanent' } } as never });
     await dir.putTenant({ id: 'lenient', name: 'Lenient', policy: { lockout: { threshold: 10, mode: 'temporary', baseMinutes: 1 } } as never });
+    await dir.putTenant({ id: 'seed000', name: 'Seed 000', policy: { lockout: { threshold: 3, mode: 'permanent', trustedDevices: 'strict' } } as never });
   });
   afterAll(async () => {
     await t.drop();
@@ -69,15 +90,43 @@ describe('password lockout (PostgreSQL)', () => {
 
   it('lets the owner in from a device they trusted, while the lock stays for everyone else', async () => {
     const u = await user('owner', ['strict']);
+    const device = await devices.trust(u.id, { days: 30 });
     for (let i = 0; i < 3; i++) await auth.verify('owner', 'attacker guess', meta);
-    const trusted = { trustedDevice: async (id: string) => id === u.id };
-    const elsewhere = { trustedDevice: async () => false };
+    const trusted = { trustedDevice: async (id: string) => (id === u.id ? { id: device.id } : undefined) };
+    const elsewhere = { trustedDevice: async () => undefined };
     expect(await auth.verify('owner', 'the right password 1', meta, elsewhere)).toMatchObject({ ok: false, reason: 'locked' });
     expect(await auth.verify('owner', 'attacker guess', meta, trusted)).toMatchObject({ ok: false, reason: 'locked' });
     expect((await auth.verify('owner', 'the right password 1', meta, trusted)).ok).toBe(true);
     expect((await new UsersRepository(t.db).findById(u.id))!.locked).toBe(true);
     expect(await auth.verify('owner', 'the right password 1', meta)).toMatchObject({ ok: false, reason: 'locked' });
     expect((await events.list({ userId: u.id, type: 'login.locked_trusted_device' })).length).toBe(1);
+  });
+
+  it('attack: a thief holding the trusted phone gets no more than the threshold of guesses past a lock', async () => {
+    const u = await user('phone-thief', ['strict']);
+    const device = await devices.trust(u.id, { days: 30 });
+    const onPhone = { trustedDevice: async (id: string) => (id === u.id ? { id: device.id } : undefined) };
+    for (let i = 0; i < 3; i++) await auth.verify('phone-thief', 'guess from elsewhere', meta);
+    // The device's own budget: the tenant's threshold (3), counted apart from the account's.
+    for (let i = 0; i < 3; i++) expect(await auth.verify('phone-thief', `guess on the phone ${i}`, meta, onPhone)).toMatchObject({ ok: false, reason: 'locked' });
+    // Spent: even the right password no longer gets past the lock on that device.
+    expect(await auth.verify('phone-thief', 'the right password 1', meta, onPhone)).toMatchObject({ ok: false, reason: 'locked' });
+    // A parallel burst on the device does not get more tries either.
+    const burst = await Promise.all(Array.from({ length: 6 }, () => auth.verify('phone-thief', 'the right password 1', meta, onPhone)));
+    expect(burst.every((r) => !r.ok)).toBe(true);
+    // An admin unlock gives the device its budget back.
+    await dir.unlock(u.id);
+    for (let i = 0; i < 3; i++) await auth.verify('phone-thief', 'guess from elsewhere', meta);
+    expect((await auth.verify('phone-thief', 'the right password 1', meta, onPhone)).ok).toBe(true);
+  });
+
+  it('attack: on a tenant that chose strict lockout (seed 000), the trusted device is locked out too', async () => {
+    const u = await user('strict-owner', ['seed000']);
+    const device = await devices.trust(u.id, { days: 30 });
+    const onPhone = { trustedDevice: async (id: string) => (id === u.id ? { id: device.id } : undefined) };
+    for (let i = 0; i < 3; i++) await auth.verify('strict-owner', 'attacker guess', meta);
+    expect(await auth.verify('strict-owner', 'the right password 1', meta, onPhone)).toMatchObject({ ok: false, reason: 'locked' });
+    expect((await events.list({ userId: u.id, type: 'login.locked_trusted_device' })).length).toBe(0);
   });
 
   it('a parallel burst of wrong passwords gets no more than the threshold of checks', async () => {

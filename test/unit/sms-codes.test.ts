@@ -1,5 +1,5 @@
 /**
- * SMS codes: 6 digits, uniformly random (leading zeros kept), only the hash kept, matching as
+ * SMS codes: 6 digits, uniformly random (leading zeros kept), only a keyed hash kept, matching as
  * typed (spaces, dashes) but exactly 6 digits, expiry from the TTL; the text in 4 languages.
  */
 import crypto from 'node:crypto';
@@ -11,31 +11,40 @@ const GSM7 = new Set(
   '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà',
 );
 
+const KEY = crypto.randomBytes(32);
+const hmac = (code: string, key = KEY) => crypto.createHmac('sha256', key).update(code).digest('hex');
+
 describe('issueSmsCode', () => {
-  it('gives 6 digits and the SHA-256 of them, never the code itself as hash', () => {
-    const { code, hash } = issueSmsCode(300);
+  it('gives 6 digits and a keyed hash of them, never the code itself nor its plain SHA-256', () => {
+    const { code, hash } = issueSmsCode(300, KEY);
     expect(code).toMatch(/^[0-9]{6}$/);
-    expect(hash).toBe(crypto.createHash('sha256').update(code).digest('hex'));
+    expect(hash).toBe(hmac(code));
+    expect(hash).not.toBe(crypto.createHash('sha256').update(code).digest('hex'));
     expect(hash).not.toContain(code);
+  });
+
+  it('cannot be matched without the key: another key refuses the right code', () => {
+    const { code, hash } = issueSmsCode(300, KEY);
+    expect(smsCodeMatches(code, hash, crypto.randomBytes(32))).toBe(false);
   });
 
   it('computes the expiry from the TTL', () => {
     const before = Date.now();
-    const { expiresAt } = issueSmsCode(300);
+    const { expiresAt } = issueSmsCode(300, KEY);
     const after = Date.now();
     expect(expiresAt).toBeGreaterThanOrEqual(before + 300_000);
     expect(expiresAt).toBeLessThanOrEqual(after + 300_000);
-    expect(issueSmsCode(60).expiresAt).toBeLessThanOrEqual(Date.now() + 60_000);
+    expect(issueSmsCode(60, KEY).expiresAt).toBeLessThanOrEqual(Date.now() + 60_000);
   });
 
   it('refuses a TTL that is not positive', () => {
-    expect(() => issueSmsCode(0)).toThrow(RangeError);
-    expect(() => issueSmsCode(Number.NaN)).toThrow(RangeError);
+    expect(() => issueSmsCode(0, KEY)).toThrow(RangeError);
+    expect(() => issueSmsCode(Number.NaN, KEY)).toThrow(RangeError);
   });
 
   it('varies, keeps leading zeros and spreads digits evenly over many draws', () => {
     const draws = 20_000;
-    const codes = Array.from({ length: draws }, () => issueSmsCode(300).code);
+    const codes = Array.from({ length: draws }, () => issueSmsCode(300, KEY).code);
     expect(codes.every((c) => /^[0-9]{6}$/.test(c))).toBe(true);
     // 20 000 draws from 10^6 give about 200 repeats; a small or biased range gives far more.
     expect(new Set(codes).size).toBeGreaterThan(draws * 0.97);
@@ -57,34 +66,34 @@ describe('issueSmsCode', () => {
 });
 
 describe('smsCodeMatches', () => {
-  const { code, hash } = issueSmsCode(300);
+  const { code, hash } = issueSmsCode(300, KEY);
 
   it('accepts the code, also typed with spaces or dashes', () => {
-    expect(smsCodeMatches(code, hash)).toBe(true);
-    expect(smsCodeMatches(`${code.slice(0, 3)} ${code.slice(3)}`, hash)).toBe(true);
-    expect(smsCodeMatches(` ${code.slice(0, 3)}-${code.slice(3)} `, hash)).toBe(true);
+    expect(smsCodeMatches(code, hash, KEY)).toBe(true);
+    expect(smsCodeMatches(`${code.slice(0, 3)} ${code.slice(3)}`, hash, KEY)).toBe(true);
+    expect(smsCodeMatches(` ${code.slice(0, 3)}-${code.slice(3)} `, hash, KEY)).toBe(true);
   });
 
   it('refuses a wrong code, 5 or 7 digits and anything not digits', () => {
     const wrong = String((Number(code) + 1) % 1_000_000).padStart(6, '0');
-    expect(smsCodeMatches(wrong, hash)).toBe(false);
-    expect(smsCodeMatches(code.slice(0, 5), hash)).toBe(false);
-    expect(smsCodeMatches(`${code}0`, hash)).toBe(false);
-    expect(smsCodeMatches('', hash)).toBe(false);
-    expect(smsCodeMatches(`${code.slice(0, 5)}a`, hash)).toBe(false);
-    expect(smsCodeMatches('１２３４５６', crypto.createHash('sha256').update('123456').digest('hex'))).toBe(false);
+    expect(smsCodeMatches(wrong, hash, KEY)).toBe(false);
+    expect(smsCodeMatches(code.slice(0, 5), hash, KEY)).toBe(false);
+    expect(smsCodeMatches(`${code}0`, hash, KEY)).toBe(false);
+    expect(smsCodeMatches('', hash, KEY)).toBe(false);
+    expect(smsCodeMatches(`${code.slice(0, 5)}a`, hash, KEY)).toBe(false);
+    expect(smsCodeMatches('１２３４５６', hmac('123456'), KEY)).toBe(false);
   });
 
   it('refuses when the stored hash is malformed instead of throwing', () => {
-    expect(smsCodeMatches(code, 'not-a-hash')).toBe(false);
-    expect(smsCodeMatches(code, hash.slice(0, 32))).toBe(false);
+    expect(smsCodeMatches(code, 'not-a-hash', KEY)).toBe(false);
+    expect(smsCodeMatches(code, hash.slice(0, 32), KEY)).toBe(false);
   });
 
   it('keeps leading zeros significant', () => {
-    const zeroHash = crypto.createHash('sha256').update('012345').digest('hex');
-    expect(smsCodeMatches('012345', zeroHash)).toBe(true);
-    expect(smsCodeMatches('12345', zeroHash)).toBe(false);
-    expect(smsCodeMatches('0012345', zeroHash)).toBe(false);
+    const zeroHash = hmac('012345');
+    expect(smsCodeMatches('012345', zeroHash, KEY)).toBe(true);
+    expect(smsCodeMatches('12345', zeroHash, KEY)).toBe(false);
+    expect(smsCodeMatches('0012345', zeroHash, KEY)).toBe(false);
   });
 });
 

@@ -1,15 +1,20 @@
-/** Forced password change (seed 000): the user replaces an admin-chosen or outdated password before any token. */
-import { checkNewPassword, MAX_PASSWORD_LENGTH } from '../../src/domain/passwords.js';
+/**
+ * Required action (seed 000): replace a password someone else chose, or one below the rules,
+ * before any token. Only a journey that proved the account gets here (the flow's rule); the new
+ * password ends the account's other sessions and revokes its refresh tokens.
+ */
+import { MAX_PASSWORD_LENGTH } from '../../src/domain/passwords.js';
 import { html } from '../views/html.js';
 import { alert, page } from '../views/layout.js';
-import type { StepModule } from '../step.js';
+import { csrfField } from '../views/forms.js';
+import { ownSessionUid, requestMeta, type StepContext, type StepModule } from '../step.js';
 
-export const changePasswordStep: StepModule = {
+export const changePasswordStep: StepModule<'change-password'> = {
   name: 'change-password',
 
   render(sc, options = {}) {
     const { t } = sc.pc;
-    const min = minLength(sc.memberships.map((m) => m.policy.minPasswordLength));
+    const min = minLength(sc);
     return page(
       sc.pc,
       t('changePassword.title'),
@@ -17,6 +22,7 @@ export const changePasswordStep: StepModule = {
 ${alert(options.error)}
 <p>${t(sc.user?.mustChangePassword ? 'changePassword.intro' : 'changePassword.introPolicy')}</p>
 <form method="post" action="/interaction/${sc.uid}/change-password" novalidate>
+${csrfField(sc)}
 <input type="text" name="username" autocomplete="username" value="${sc.user?.login ?? ''}" hidden>
 <label for="new">${t('changePassword.new')}</label>
 <input id="new" name="password" type="password" autocomplete="new-password" minlength="${min}" maxlength="${MAX_PASSWORD_LENGTH}" required autofocus aria-describedby="rules">
@@ -30,22 +36,18 @@ ${alert(options.error)}
 
   async submit(sc, form) {
     const { t } = sc.pc;
-    const user = sc.user!;
-    const min = minLength(sc.memberships.map((m) => m.policy.minPasswordLength));
+    const min = minLength(sc);
     const password = form.password ?? '';
-    const problem = checkNewPassword(password, [user.login, user.email], min);
-    if (problem) return { ok: false, error: t(`changePassword.error.${problem}`, { min, max: MAX_PASSWORD_LENGTH }) };
     if (password !== (form.confirm ?? '')) return { ok: false, error: t('changePassword.error.mismatch') };
-    if (user.passwordHash && (await sc.services.hasher.verify(user.passwordHash, password)).ok) {
-      return { ok: false, error: t('changePassword.error.same_as_current') };
-    }
-    await sc.services.users.update(user.id, { passwordHash: await sc.services.hasher.hash(password), mustChangePassword: false });
-    sc.journey.passwordChanged = true;
-    await sc.services.events.record({ type: 'account.password_changed', userId: user.id, ...sc.meta, tenantId: sc.journey.tenantId ?? null });
+    const problem = await sc.services.credentials.changeOwnPassword(sc.user!, password, { minLength: min, meta: requestMeta(sc), keepSessionUid: ownSessionUid(sc) });
+    if (problem) return { ok: false, error: t(`changePassword.error.${problem}`, { min, max: MAX_PASSWORD_LENGTH }) };
+    sc.journey.passwordOutdated = false;
+    sc.journey.done = [...new Set([...(sc.journey.done ?? []), 'change-password' as const])];
     return { ok: true };
   },
 };
 
-function minLength(values: number[]): number {
-  return Math.max(12, ...values);
+/** The strictest minimum of the user's tenants (12 at least). */
+function minLength(sc: StepContext): number {
+  return Math.max(12, ...sc.memberships.map((m) => m.policy.minPasswordLength));
 }

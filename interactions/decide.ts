@@ -1,0 +1,92 @@
+/**
+ * Gathers the facts the flow needs for this request, asks it for the next step, and applies what
+ * it settled without asking (the session's account, a tenant). The flow itself stays pure.
+ */
+import { nextStep, type Factor, type FlowFacts, type PolicyMethod, type StepName } from './flow.js';
+import { readDeviceToken } from './device-cookie.js';
+import { loadUser } from './context.js';
+import { setUpMethods } from './methods/index.js';
+import { chosenMembership, chosenPolicy, type StepContext } from './step.js';
+import { sessionRecord, wantsTwoFactors } from '../src/domain/assurance.js';
+import { loadGrantContext } from '../src/oidc/accounts.js';
+
+export async function decide(sc: StepContext): Promise<StepName> {
+  const { details, journey } = sc;
+  const session = details.session;
+  const sessionTenant = session?.accountId && !journey.userId ? await sessionTenantOf(sc) : undefined;
+  const provenHere = journey.verifications.some((r) => r.identifies);
+  const mfa = journey.tenantId !== undefined && sc.user && (provenHere || journey.intent !== 'sign-in') ? await mfaFacts(sc) : undefined;
+  const decision = nextStep({
+    intent: journey.intent,
+    prompt: details.prompt.name,
+    journey: { ...journey, recoveryCodesPending: !!journey.recoveryCodesSealed },
+    session: { accountId: session?.accountId, tenantId: sessionTenant },
+    request: { organization: details.params.organization as string | undefined },
+    user: sc.user ? { mustChangePassword: sc.user.mustChangePassword } : undefined,
+    eligibleTenants: sc.eligible.map((m) => m.tenantId),
+    clientRestricted: sc.client.tenants !== null,
+    client: { firstParty: sc.client.firstParty, consentMissing: details.prompt.name === 'consent' || !details.grantId },
+    mfa,
+  });
+  sc.decision = decision;
+
+  if (decision.adoptSession) {
+    journey.userId = decision.adoptSession;
+    journey.fromSession = true;
+    const carried = sessionRecord((session as { amr?: string[] } | undefined)?.amr, Date.now());
+    journey.carried = carried ? [carried] : [];
+    await loadUser(sc);
+    if (!sc.user || sc.user.disabled) {
+      // The session's account is gone or disabled: sign in afresh.
+      Object.assign(journey, { userId: undefined, fromSession: undefined, carried: undefined, switchAccount: true });
+      await loadUser(sc);
+    }
+    return decide(sc);
+  }
+  if (decision.step === 'password' && !journey.identifier && sc.user) journey.identifier = sc.user.login;
+  if (decision.tenantId !== undefined) {
+    journey.tenantId = decision.tenantId;
+    if (decision.tenantId && !journey.fromSession) {
+      await sc.services.events.record({ type: 'login.tenant_chosen', userId: journey.userId, ...sc.meta, tenantId: decision.tenantId, details: { automatic: true } });
+    }
+    // The tenant settles its second-factor policy: ask again with it.
+    return decide(sc);
+  }
+  return decision.step;
+}
+
+/** What the flow needs to know of second factors, for the chosen tenant. */
+async function mfaFacts(sc: StepContext): Promise<NonNullable<FlowFacts['mfa']>> {
+  const user = sc.user!;
+  const membership = chosenMembership(sc);
+  const policy = chosenPolicy(sc);
+  const params = sc.details.params;
+  const forced = wantsTwoFactors(params.acr_values as string | undefined) || params.max_age !== undefined;
+  const allowed: PolicyMethod[] = [...policy.methods];
+  const setUp = allowed.filter((m) => m in setUpMethods);
+  const firstConnectionToTenant = !!membership && membership.firstLoginAt === null;
+  const base = { policy: policy.mfa, allowed, setUp, firstConnectionToTenant, forced };
+  // 2FA off and not asked for: nothing to look up (the common case stays cheap).
+  if (policy.mfa === 'off' && !forced && sc.journey.intent === 'sign-in') return { ...base, enrolled: [], deviceTrusted: false };
+  const enrolled: Factor[] = [];
+  if (user.phone && user.phoneVerifiedAt) enrolled.push('sms');
+  if (await sc.services.totp.isEnrolled(user.id)) enrolled.push('totp');
+  if ((await sc.services.recoveryCodes.remaining(user.id)) > 0) enrolled.push('recovery');
+  // Sparing follows the tenant being entered: its days, counted from when the device was trusted.
+  const deviceTrusted = await sc.services.trustedDevices.isTrusted(user.id, readDeviceToken(sc.ctx, user.id), policy.trustedDeviceDays);
+  return { ...base, enrolled, deviceTrusted };
+}
+
+/** The tenant already chosen in this browser session (any of its grants), for "remembered for the session". */
+async function sessionTenantOf(sc: StepContext): Promise<string | null | undefined> {
+  const uid = sc.details.session?.uid;
+  if (!uid) return undefined;
+  const session = await sc.services.provider().Session.findByUid(uid);
+  const authorizations = (session?.authorizations ?? {}) as Record<string, { grantId?: string }>;
+  for (const { grantId } of Object.values(authorizations)) {
+    if (!grantId) continue;
+    const gc = await loadGrantContext(sc.services.kv, grantId);
+    if (gc) return gc.tenantId;
+  }
+  return undefined;
+}
