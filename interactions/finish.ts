@@ -5,7 +5,7 @@
  */
 import { assess } from '../src/domain/assurance.js';
 import { loadGrantContext, saveGrantContext } from '../src/oidc/accounts.js';
-import { SCOPES } from '../src/oidc/configuration.js';
+import { SCOPES } from '../src/model/scopes.js';
 import { chosenMembership, type StepContext } from './step.js';
 
 export async function finishJourney(sc: StepContext): Promise<void> {

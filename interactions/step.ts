@@ -10,9 +10,9 @@ import type { PageContext } from './views/layout.js';
 import type { Journey } from './journey.js';
 import type { Decision, PageStep } from './flow.js';
 import type { Services } from './services.js';
-import type { ClientRecord, Membership, User } from '../src/domain/types.js';
+import type { ClientRecord, Membership, User } from '../src/model/types.js';
 import type { RequestMeta } from '../src/domain/events.js';
-import { DEFAULT_POLICY, type TenantPolicy } from '../src/domain/tenant-policy.js';
+import { DEFAULT_POLICY, type TenantPolicy } from '../src/model/tenant-policy.js';
 
 export type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
 

@@ -4,7 +4,7 @@
  * taken from the request's tenant context, never from the account.
  */
 import { checkNewPassword } from '../../src/domain/passwords.js';
-import { DEFAULT_POLICY, type TenantPolicy } from '../../src/domain/tenant-policy.js';
+import { DEFAULT_POLICY, type TenantPolicy } from '../../src/model/tenant-policy.js';
 import { html } from '../views/html.js';
 import { clock } from '../views/clock.js';
 import { alert, page } from '../views/layout.js';

@@ -15,7 +15,7 @@ import type { Factor } from '../flow.js';
 import { codeMethods } from '../methods/index.js';
 import { recordProof, type CheckOutcome } from '../methods/method.js';
 import { MAX_JOURNEY_FAILURES } from '../methods/limits.js';
-import { strictestLockout } from '../../src/domain/tenant-policy.js';
+import { strictestLockout } from '../../src/model/tenant-policy.js';
 
 export const secondFactorStep: StepModule<'second-factor'> = {
   name: 'second-factor',

@@ -27,6 +27,14 @@ export function pageContextFor(ctx: Context, fallback: Locale, extra: { uiLocale
   };
 }
 
+/** The pages of Sesam's own last-resort error handler: not found, or something failed. */
+export function errorPages(fallback: Locale) {
+  return (ctx: Context, problem: 'notFound' | 'generic'): string => {
+    const pc = pageContextFor(ctx, fallback);
+    return errorPage(pc, pc.t(problem === 'notFound' ? 'page.notFound' : 'error.generic'));
+  };
+}
+
 const KNOWN = new Set(['invalid_request', 'invalid_client', 'invalid_redirect_uri']);
 
 export function providerPages(fallback: Locale) {

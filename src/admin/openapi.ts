@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { clientInputSchema, tenantInputSchema, userInputSchema } from '../domain/schemas.js';
-import { tenantPolicySchema } from '../domain/tenant-policy.js';
+import { tenantPolicySchema } from '../model/tenant-policy.js';
 
 export type JsonSchema = { [keyword: string]: unknown };
 export interface Reference {
@@ -100,7 +100,7 @@ function op(operation: Omit<Operation, 'responses'> & { responses: Record<string
 }
 const WITH_BODY = ['400', '413', '415'];
 /** Second-factor operations: an unknown user, or a server built without second factors. */
-const SECOND_FACTOR_ERRORS = ['404', '501'];
+const SECOND_FACTOR_ERRORS = ['404'];
 
 const nullable = (type: string, extra: JsonSchema = {}): JsonSchema => ({ type: [type, 'null'], ...extra });
 const dateTime = { type: 'string', format: 'date-time' };
@@ -435,7 +435,9 @@ export function openApiDocument(issuer: string): OpenApiDocument {
         {
           operationId: 'resetUserPassword',
           summary: 'Set an initial password',
-          description: 'The user must change it at the next sign-in; the account is unlocked.',
+          description:
+            'The user must change it at the next sign-in; the account is unlocked. Every browser session of the user ends and every grant ' +
+            '(refresh and access tokens) is revoked; records `admin.password_reset` and `account.sessions_ended`.',
           tags: ['users'],
           requestBody: body(ref('PasswordReset')),
           responses: { '200': json(ref('User'), 'The user') },
@@ -473,7 +475,8 @@ export function openApiDocument(issuer: string): OpenApiDocument {
           summary: "Switch a user's second factors off (a lost phone)",
           description:
             'Removes the authenticator app and the recovery codes, unproves the phone (the number stays), forgets the preferred factor and ' +
-            'revokes every trusted device; records `admin.second_factors_reset`. The user signs in with the password and enrols again ' +
+            'revokes every trusted device, in one transaction; then every browser session of the user ends and every grant is revoked. ' +
+            'Records `admin.second_factors_reset` and `account.sessions_ended`. The user signs in with the password and enrols again ' +
             'when the tenant requires a second factor.',
           tags: ['users'],
           responses: { '204': { description: 'Reset' } },

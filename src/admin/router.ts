@@ -14,7 +14,7 @@ import type { Queryable } from '../storage/database.js';
 import type { Actor, Directory } from '../domain/directory.js';
 import type { Credentials } from '../domain/credentials.js';
 import type { EventsRepository } from '../repositories/events-repository.js';
-import type { EventRecord } from '../domain/types.js';
+import type { EventRecord } from '../model/types.js';
 import { clientInputSchema, describeZodError, tenantIdSchema, tenantInputSchema, userInputSchema } from '../domain/schemas.js';
 import { listSigningKeys } from '../oidc/signing-keys.js';
 import { requireAdmin, type AdminState } from './auth.js';

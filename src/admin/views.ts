@@ -1,5 +1,5 @@
 /** What the admin API shows of stored records: never a password hash, never a client secret. */
-import type { ClientRecord } from '../domain/types.js';
+import type { ClientRecord } from '../model/types.js';
 import type { SigningKeyInfo } from '../oidc/signing-keys.js';
 
 export type ClientView = Record<string, unknown> & { client_id: string; first_party: boolean; tenants: string[] | null };

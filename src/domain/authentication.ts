@@ -4,9 +4,9 @@
  */
 import type { UsersRepository } from '../repositories/users-repository.js';
 import type { PasswordHasher } from './passwords.js';
-import { strictestLockout } from './tenant-policy.js';
+import { strictestLockout } from '../model/tenant-policy.js';
 import type { EventLog, RequestMeta } from './events.js';
-import type { User } from './types.js';
+import type { User } from '../model/types.js';
 
 export type PasswordOutcome =
   | { ok: true; user: User }

@@ -8,7 +8,7 @@
  */
 import type { UsersRepository } from '../repositories/users-repository.js';
 import type { EventLog, RequestMeta } from './events.js';
-import { strictestLockout, type TenantPolicy } from './tenant-policy.js';
+import { strictestLockout, type TenantPolicy } from '../model/tenant-policy.js';
 
 export const CODE_FAILURES_BEFORE_LOCK = 10;
 

@@ -15,7 +15,7 @@ import type { EventLog, RequestMeta } from './events.js';
 import type { TotpService } from './totp.js';
 import type { RecoveryCodes } from './recovery-codes.js';
 import { TrustedDevices, type TrustedDevice } from './trusted-devices.js';
-import type { User } from './types.js';
+import type { User } from '../model/types.js';
 
 /** Ends an account's browser sessions and revokes its grants (implemented over the OIDC engine's store). */
 export interface SessionTerminator {

@@ -8,12 +8,12 @@ import { UsersRepository } from '../repositories/users-repository.js';
 import { TenantsRepository } from '../repositories/tenants-repository.js';
 import { ClientsRepository } from '../repositories/clients-repository.js';
 import type { PasswordHasher } from './passwords.js';
-import { parsePolicy } from './tenant-policy.js';
+import { parsePolicy } from '../model/tenant-policy.js';
 import type { ClientInput, ImportFile, TenantInput, UserInput } from './schemas.js';
-import type { ClientRecord, Membership, Tenant, User } from './types.js';
+import type { ClientRecord, Membership, Tenant, User } from '../model/types.js';
 import type { EventLog } from './events.js';
 import { normalizeBelgianMobile } from './phone.js';
-import { DEFAULT_CLIENT_SCOPE } from '../oidc/configuration.js';
+import { DEFAULT_CLIENT_SCOPE } from '../model/scopes.js';
 import type { Cipher } from '../secrets/cipher.js';
 import type { Actor, Credentials } from './credentials.js';
 

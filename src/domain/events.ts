@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import { EventsRepository } from '../repositories/events-repository.js';
 import type { Queryable } from '../storage/database.js';
-import type { EventRecord } from './types.js';
+import type { EventRecord } from '../model/types.js';
 
 export interface RequestMeta {
   ip?: string | null;

@@ -1,6 +1,6 @@
 /** Shapes of what operators submit (admin API and import file), validated with zod. */
 import { z } from 'zod';
-import { tenantPolicySchema } from './tenant-policy.js';
+import { tenantPolicySchema } from '../model/tenant-policy.js';
 
 export const tenantIdSchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be 1-64 lower-case letters, digits, dashes or underscores');
 

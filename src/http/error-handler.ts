@@ -4,19 +4,18 @@
  */
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
-import type { Locale } from '../../interactions/i18n/index.js';
-import { pageContextFor } from '../../interactions/views/provider-pages.js';
-import { errorPage } from '../../interactions/views/layout.js';
 
-export function errorHandler(logger: Logger, fallback: Locale) {
+/** A page in the user's language saying only that the page does not exist, or that something failed. */
+export type ErrorPages = (ctx: Context, problem: 'notFound' | 'generic') => string;
+
+export function errorHandler(logger: Logger, pages: ErrorPages) {
   return async (ctx: Context, next: Next) => {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined && !ctx.path.startsWith('/admin')) {
-        const pc = pageContextFor(ctx, fallback);
         ctx.status = 404;
         ctx.type = 'html';
-        ctx.body = errorPage(pc, pc.t('page.notFound'));
+        ctx.body = pages(ctx, 'notFound');
       }
     } catch (err) {
       const status = (err as { status?: number; expose?: boolean }).status;
@@ -27,9 +26,8 @@ export function errorHandler(logger: Logger, fallback: Locale) {
       if (ctx.path.startsWith('/admin') || ctx.accepts('html', 'json') === 'json') {
         ctx.body = { error: ctx.status === 500 ? 'server_error' : 'invalid_request', error_description: message };
       } else {
-        const pc = pageContextFor(ctx, fallback);
         ctx.type = 'html';
-        ctx.body = errorPage(pc, pc.t('error.generic'));
+        ctx.body = pages(ctx, 'generic');
       }
     }
   };

@@ -5,7 +5,7 @@
  * instances within the delay.
  */
 import type { ClientsRepository } from '../repositories/clients-repository.js';
-import type { ClientRecord } from '../domain/types.js';
+import type { ClientRecord } from '../model/types.js';
 
 export class ClientCache {
   private readonly entries = new Map<string, { at: number; value: ClientRecord | undefined }>();

@@ -5,10 +5,9 @@
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import type { JWK } from 'jose';
 import { ACR_VALUES } from '../domain/assurance.js';
+import { DEFAULT_CLIENT_SCOPE, SCOPES } from '../model/scopes.js';
 
-export const SCOPES = ['openid', 'offline_access', 'profile', 'email', 'phone', 'admin'] as const;
-/** Scopes a relying party may ask for unless its registration says otherwise. */
-export const DEFAULT_CLIENT_SCOPE = 'openid offline_access profile email phone';
+export { DEFAULT_CLIENT_SCOPE, SCOPES };
 
 export const TTL = {
   AccessToken: 3600,

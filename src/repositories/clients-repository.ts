@@ -4,7 +4,7 @@
  * client id) in their own column, never in the metadata JSON.
  */
 import { affectedRows, type Queryable } from '../storage/database.js';
-import type { ClientRecord } from '../domain/types.js';
+import type { ClientRecord } from '../model/types.js';
 import type { Cipher } from '../secrets/cipher.js';
 
 const json = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v);

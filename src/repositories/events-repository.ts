@@ -1,6 +1,6 @@
 /** SQL for the event log (sign-in attempts, lockouts, admin actions). */
 import type { Queryable } from '../storage/database.js';
-import type { EventRecord } from '../domain/types.js';
+import type { EventRecord } from '../model/types.js';
 
 export interface StoredEvent extends EventRecord {
   id: number;

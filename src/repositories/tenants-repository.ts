@@ -1,7 +1,7 @@
 /** SQL for tenants. */
 import { affectedRows, type Queryable } from '../storage/database.js';
-import { parsePolicy, type TenantPolicy } from '../domain/tenant-policy.js';
-import type { Tenant } from '../domain/types.js';
+import { parsePolicy, type TenantPolicy } from '../model/tenant-policy.js';
+import type { Tenant } from '../model/types.js';
 
 const toTenant = (r: any): Tenant => ({ id: r.id, name: r.name, policy: parsePolicy(r.policy) });
 

@@ -1,8 +1,8 @@
 /** SQL for users and their tenant memberships. */
 import crypto from 'node:crypto';
 import { affectedRows, type Queryable } from '../storage/database.js';
-import { parsePolicy } from '../domain/tenant-policy.js';
-import type { Membership, Role, User } from '../domain/types.js';
+import { parsePolicy } from '../model/tenant-policy.js';
+import type { Membership, Role, User } from '../model/types.js';
 
 const toUser = (r: any): User => ({
   id: r.id,

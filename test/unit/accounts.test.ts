@@ -4,7 +4,7 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import { findAccountFunction } from '../../src/oidc/accounts.js';
 import type { UsersRepository } from '../../src/repositories/users-repository.js';
 import type { KeyValueStore } from '../../src/storage/kv.js';
-import type { User } from '../../src/domain/types.js';
+import type { User } from '../../src/model/types.js';
 
 const base: User = {
   id: '4b0c2c6e-0000-4000-8000-000000000001',

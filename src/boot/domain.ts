@@ -1,0 +1,81 @@
+/**
+ * Assembles the identity domain over the stores, in two steps because the engine sits between
+ * them: `openRepositories` gives the repositories, the client cache, the EventLog and the
+ * PasswordHasher, which the engine needs to find accounts and clients; `buildDomain` then gives
+ * the services that act on an account (TOTP, recovery codes, trusted devices, its sessions,
+ * Credentials, the Directory, the code-attempt budget), which need the engine to end sessions
+ * and validate clients. They get the engine as a getter, so they reach the current one, also
+ * after a key rotation swapped it.
+ */
+import type Provider from 'oidc-provider';
+import type { Settings } from '../../config/settings.js';
+import type { Logger } from '../logger.js';
+import type { Stores } from './stores.js';
+import { UsersRepository } from '../repositories/users-repository.js';
+import { TenantsRepository } from '../repositories/tenants-repository.js';
+import { ClientsRepository } from '../repositories/clients-repository.js';
+import { EventsRepository } from '../repositories/events-repository.js';
+import { FactorsRepository } from '../repositories/factors-repository.js';
+import { DevicesRepository } from '../repositories/devices-repository.js';
+import { ClientCache } from '../oidc/client-cache.js';
+import { AccountSessions } from '../oidc/account-sessions.js';
+import { accountIndex } from '../oidc/adapters/account-index.js';
+import { EventLog } from '../domain/events.js';
+import { PasswordHasher } from '../domain/passwords.js';
+import { TotpService } from '../domain/totp.js';
+import { RecoveryCodes } from '../domain/recovery-codes.js';
+import { TrustedDevices } from '../domain/trusted-devices.js';
+import { Credentials } from '../domain/credentials.js';
+import { Directory } from '../domain/directory.js';
+import { CodeAttempts } from '../domain/code-attempts.js';
+
+export interface Repositories {
+  users: UsersRepository;
+  tenants: TenantsRepository;
+  clientCache: ClientCache;
+  eventsRepo: EventsRepository;
+  events: EventLog;
+  hasher: PasswordHasher;
+}
+
+export function openRepositories(settings: Settings, { db, cipher }: Stores, logger: Logger): Repositories {
+  const eventsRepo = new EventsRepository(db);
+  return {
+    users: new UsersRepository(db),
+    tenants: new TenantsRepository(db),
+    clientCache: new ClientCache(new ClientsRepository(db, cipher), settings.clientCacheSeconds),
+    eventsRepo,
+    events: new EventLog(eventsRepo, logger),
+    hasher: new PasswordHasher(settings.argon2, settings.argon2Concurrency),
+  };
+}
+
+export interface Domain {
+  totp: TotpService;
+  recoveryCodes: RecoveryCodes;
+  trustedDevices: TrustedDevices;
+  credentials: Credentials;
+  directory: Directory;
+  codeAttempts: CodeAttempts;
+}
+
+export function buildDomain({ db, redis, kv, cipher, keyring }: Stores, repos: Repositories, provider: () => Provider, logger: Logger): Domain {
+  const { hasher, events, clientCache } = repos;
+  const factors = new FactorsRepository(db);
+  const totp = new TotpService(factors, cipher);
+  const recoveryCodes = new RecoveryCodes(factors, keyring.key('recovery-codes'));
+  const sessions = new AccountSessions({ provider, index: accountIndex({ db, redis }), kv, logger });
+  const credentials = new Credentials({ db, hasher, events, totp, recoveryCodes, sessions });
+  const directory = new Directory(db, {
+    hasher,
+    events,
+    validateClient: async (metadata) => {
+      await provider().Client.validate(metadata as never);
+    },
+    onClientChange: (id) => clientCache.forget(id),
+    cipher,
+    credentials,
+  });
+  const trustedDevices = new TrustedDevices(new DevicesRepository(db));
+  return { totp, recoveryCodes, trustedDevices, credentials, directory, codeAttempts: new CodeAttempts(repos.users, events) };
+}

@@ -1,0 +1,77 @@
+/**
+ * Sesam's HTTP side: the Koa app that serves Sesam's own paths (error pages, strict security
+ * headers, the issuer's scheme behind a TLS-terminating proxy, cookies signed with the engine's
+ * keys, the health routes, then the routers it is given: the login journey and the admin API),
+ * and the one HTTP server that dispatches each request either to that app or straight to the
+ * OIDC engine (`isSesamPath`), so the token endpoint meets no router matching or extra
+ * middleware. `close` stops a server gracefully: /readyz turns 503, idle connections close,
+ * requests under way may finish (10 s at most).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
+import type Router from '@koa/router';
+import type { Settings } from '../../config/settings.js';
+import type { Logger } from '../logger.js';
+import type { Stores } from './stores.js';
+import type { ProviderHost } from '../oidc/provider-host.js';
+import { securityHeaders } from '../http/security-headers.js';
+import { useIssuerScheme } from '../http/https-issuer.js';
+import { errorHandler } from '../http/error-handler.js';
+import { errorPages } from '../../interactions/views/provider-pages.js';
+import { healthRouter } from './health.js';
+
+const SESAM_PATHS = /^\/(?:$|\?|healthz\b|readyz\b|interaction\/|admin(?:\/|$))/;
+
+/** Paths Sesam serves itself; the rest belong to the OIDC engine. */
+export function isSesamPath(url: string): boolean {
+  return SESAM_PATHS.test(url);
+}
+
+export interface HttpServer {
+  app: Koa;
+  /** Starts listening on the configured port; resolves to a local URL of the server. */
+  listen(): Promise<string>;
+  /** Stops taking requests and lets those under way finish. */
+  close(): Promise<void>;
+}
+
+export function createHttpServer(settings: Settings, stores: Stores, engine: Pick<ProviderHost, 'handle'>, routers: Router[], logger: Logger): HttpServer {
+  const app = new Koa();
+  app.keys = stores.cookieKeys; // the same keys as the engine's, so interaction cookies are signed alike
+  app.proxy = settings.trustProxy;
+  useIssuerScheme(app, settings.issuer); // Secure cookies behind a TLS-terminating proxy too
+  app.use(errorHandler(logger, errorPages(settings.defaultLocale)));
+  app.use(securityHeaders(settings.issuer));
+  let closing = false;
+  app.use(healthRouter(stores, settings.defaultLocale, () => closing).routes());
+  for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
+
+  let server: http.Server | undefined;
+  return {
+    app,
+    async listen() {
+      const sesamApp = app.callback();
+      const listening = http.createServer((req, res) => (isSesamPath(req.url ?? '/') ? sesamApp(req, res) : engine.handle(req, res)));
+      server = listening;
+      listening.keepAliveTimeout = 65000;
+      await new Promise<void>((resolve, reject) => {
+        listening.once('error', reject);
+        listening.listen(settings.port, settings.host, () => resolve());
+      });
+      const { port } = listening.address() as AddressInfo;
+      logger.info({ port, issuer: settings.issuer }, 'sesam listening');
+      return `http://127.0.0.1:${port}`;
+    },
+    async close() {
+      closing = true;
+      const listening = server;
+      if (!listening) return;
+      await new Promise<void>((resolve) => {
+        listening.close(() => resolve());
+        listening.closeIdleConnections();
+        setTimeout(() => listening.closeAllConnections(), 10000).unref();
+      });
+    },
+  };
+}

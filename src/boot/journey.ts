@@ -1,0 +1,59 @@
+/**
+ * Wires the login journey (interactions/) to the rest of Sesam: the `Services` its steps and
+ * methods may call (the domain, the repositories, the journey store, the password authenticator
+ * with its per-source throttle, SMS delivery with its send limiter and code key, how long a
+ * grant is kept) and the interaction router that serves /interaction/… on them. This is the one
+ * place, with src/app.ts, where src/ reaches into interactions/.
+ */
+import type Router from '@koa/router';
+import type Provider from 'oidc-provider';
+import type { Settings } from '../../config/settings.js';
+import type { Logger } from '../logger.js';
+import type { Stores } from './stores.js';
+import type { Domain, Repositories } from './domain.js';
+import { TTL } from '../oidc/configuration.js';
+import { PasswordAuthenticator } from '../domain/authentication.js';
+import { createSmsTransport } from '../delivery/sms.js';
+import { PasswordFailureThrottle, SmsSendLimiter } from '../security/rate-limits.js';
+import { JourneyStore } from '../../interactions/journey.js';
+import { interactionRouter } from '../../interactions/router.js';
+import type { Services } from '../../interactions/services.js';
+
+/** The login journey's routes, /interaction/…, on the services below. */
+export function journeyRouter(settings: Settings, stores: Stores, repos: Repositories, domain: Domain, provider: () => Provider, logger: Logger): Router {
+  return interactionRouter(journeyServices(settings, stores, repos, domain, provider, logger));
+}
+
+function journeyServices(settings: Settings, stores: Stores, repos: Repositories, domain: Domain, provider: () => Provider, logger: Logger): Services {
+  const { db, redis, kv, cipher, keyring } = stores;
+  const { users, hasher, events } = repos;
+  return {
+    provider,
+    origin: new URL(settings.issuer).origin,
+    credentials: domain.credentials,
+    codeAttempts: domain.codeAttempts,
+    journeys: new JourneyStore(kv, TTL.Interaction),
+    kv,
+    users,
+    tenants: repos.tenants,
+    clients: repos.clientCache,
+    passwords: new PasswordAuthenticator(users, hasher, events, new PasswordFailureThrottle({ redis, kv, key: keyring.key('rate-limits') }), domain.trustedDevices),
+    events,
+    defaultLocale: settings.defaultLocale,
+    grantTtlSeconds: Math.max(settings.sessionRememberDays * 24 * 3600, TTL.RefreshToken),
+    logger,
+    cipher,
+    totp: domain.totp,
+    recoveryCodes: domain.recoveryCodes,
+    trustedDevices: domain.trustedDevices,
+    sms: {
+      transport: createSmsTransport(settings, logger),
+      limiter: new SmsSendLimiter({ redis, db, kv, key: keyring.key('rate-limits') }),
+      codeTtlSeconds: settings.sms.codeTtlSeconds,
+      resendSeconds: settings.sms.resendSeconds,
+      codeKey: keyring.key('sms-codes'),
+    },
+    secureCookies: settings.issuer.startsWith('https:'),
+  };
+}
+

@@ -1,0 +1,57 @@
+/**
+ * Opens what Sesam keeps its state in, and the secrets that protect it: the database
+ * (PostgreSQL, or the embedded one) migrated to the latest schema, Redis when one is configured,
+ * the key-value store for short-lived state (Redis, else SQL with expiry), the master key with
+ * the Cipher and Keyring derived from it, the cookie keys and the signing keys (generated on
+ * first start). Everything later in the boot reads and writes through these; `closeStores` and
+ * `abandonStores` let them go again, on a graceful stop or a failed start.
+ */
+import type { Redis } from 'ioredis';
+import type { Settings } from '../../config/settings.js';
+import type { Logger } from '../logger.js';
+import { openDatabase, type Database } from '../storage/database.js';
+import { migrateLatest } from '../storage/migrate.js';
+import { openRedis } from '../storage/redis.js';
+import { RedisKeyValueStore, SqlKeyValueStore, type KeyValueStore } from '../storage/kv.js';
+import { Cipher } from '../secrets/cipher.js';
+import { loadMasterKey } from '../secrets/master-key.js';
+import { Keyring } from '../secrets/keyring.js';
+import { getOrCreateSecret, randomSecret } from '../repositories/secrets-repository.js';
+import { ensureSigningKeys } from '../oidc/signing-keys.js';
+
+export interface Stores {
+  db: Database;
+  redis?: Redis;
+  kv: KeyValueStore;
+  cipher: Cipher;
+  keyring: Keyring;
+  /** Signs the engine's and Sesam's cookies alike. */
+  cookieKeys: string[];
+}
+
+export async function openStores(settings: Settings, logger: Logger): Promise<Stores> {
+  const db = openDatabase({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir });
+  const masterKey = loadMasterKey(settings.encryptionKey, settings.dataDir);
+  const applied = await migrateLatest(db, { masterKey });
+  if (applied.length) logger.info({ applied }, 'migrations applied');
+  const redis = settings.redisUrl ? openRedis(settings.redisUrl, settings.redisKeyPrefix) : undefined;
+  const kv: KeyValueStore = redis ? new RedisKeyValueStore(redis) : new SqlKeyValueStore(db);
+
+  const cipher = new Cipher(masterKey);
+  const keyring = new Keyring(masterKey);
+  const cookieKeys = settings.cookieKeys ?? [await getOrCreateSecret(db, cipher, 'cookie-key-1', randomSecret)];
+  await ensureSigningKeys(db, cipher);
+  return { db, redis, kv, cipher, keyring, cookieKeys };
+}
+
+/** On a graceful stop: closes the database pool and lets Redis finish what it was sent. */
+export async function closeStores({ db, redis }: Stores): Promise<void> {
+  await db.destroy();
+  await redis?.quit().catch(() => redis.disconnect());
+}
+
+/** On a failed start: drops the connections, never failing itself. */
+export async function abandonStores({ db, redis }: Stores): Promise<void> {
+  await db.destroy().catch(() => undefined);
+  redis?.disconnect();
+}
