@@ -387,18 +387,21 @@ async function signInOnce(base: string, userIndex: number, stats: SignInStats): 
 
   const interaction = expectRedirect('authorize', await request('authorize', `/auth?${auth}`), '/interaction/');
   const uid = interaction.pathname.split('/')[2];
-  expectPage('identifier GET', await request('identifier GET', interaction.pathname), `/interaction/${uid}/identifier`);
+  const identifierPage = await request('identifier GET', interaction.pathname);
+  expectPage('identifier GET', identifierPage, `/interaction/${uid}/identifier`);
+  // Every journey form carries its CSRF token back, as a browser does.
+  const csrf = /name="csrf" value="([^"]+)"/.exec(identifierPage.body)?.[1] ?? '';
   const afterIdentifier = await request('identifier POST', `/interaction/${uid}/identifier`, {
     method: 'POST',
     headers: form,
-    body: new URLSearchParams({ identifier: login(userIndex) }).toString(),
+    body: new URLSearchParams({ csrf, identifier: login(userIndex) }).toString(),
   });
   expectRedirect('identifier POST', afterIdentifier, `/interaction/${uid}`);
   expectPage('password GET', await request('password GET', `/interaction/${uid}`), `/interaction/${uid}/password`);
   const afterPassword = await request('password POST', `/interaction/${uid}/password`, {
     method: 'POST',
     headers: form,
-    body: new URLSearchParams({ username: login(userIndex), password: PASSWORD, remember: 'on' }).toString(),
+    body: new URLSearchParams({ csrf, username: login(userIndex), password: PASSWORD, remember: 'on' }).toString(),
   });
   const resume = expectRedirect('password POST', afterPassword, '/auth/');
   const callback = expectRedirect('resume', await request('resume', resume.pathname + resume.search), WEB_CLIENT.redirectUri);

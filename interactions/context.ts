@@ -32,7 +32,9 @@ export async function loadContext(ctx: Context, services: Services, expectedUid?
     ctx.redirect(`/interaction/${details.uid}`);
     return undefined;
   }
-  const stored = await services.journeys.load(details.uid);
+  // A journey stored by an older version (no token, no records) starts again rather than half-work.
+  const loaded = await services.journeys.load(details.uid);
+  const stored = loaded?.csrf && Array.isArray(loaded.verifications) ? loaded : undefined;
   const journey = stored ?? newJourney(intentOf(details));
   const journeyAsLoaded = stored ? JSON.stringify(stored) : '';
   if (isLocale(ctx.query.lang)) journey.locale = ctx.query.lang;
@@ -71,10 +73,14 @@ export async function loadUser(sc: StepContext): Promise<void> {
   sc.eligible = allowed ? sc.memberships.filter((m) => allowed.includes(m.tenantId)) : sc.memberships;
 }
 
-/** A step-up when the engine asks a login only because the app wants more than the session proved. */
+/**
+ * A step-up when the engine asks a login only because the app wants more than the session proved
+ * (and the session says what it proved: its proof is carried into the new level).
+ */
 function intentOf(details: InteractionDetails): Intent {
   const reasons = details.prompt.reasons ?? [];
-  const stepUp = details.prompt.name === 'login' && !!details.session?.accountId && reasons.length > 0 && reasons.every((r) => STEP_UP_REASONS.has(r));
+  const session = details.session as { accountId?: string; amr?: string[] } | undefined;
+  const stepUp = details.prompt.name === 'login' && !!session?.accountId && !!session.amr?.length && reasons.length > 0 && reasons.every((r) => STEP_UP_REASONS.has(r));
   return stepUp ? 'step-up' : 'sign-in';
 }
 

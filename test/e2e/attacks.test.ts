@@ -32,11 +32,11 @@ interface Setup {
   smsCount(): number;
 }
 
-async function setUp(options: { redis: boolean }): Promise<Setup> {
+async function setUp(options: { redis: boolean; backend?: 'postgres' | 'embedded' }): Promise<Setup> {
   const app = await startCallbackServer();
   const outbox = path.join(tmpDir(), 'sms.jsonl');
   const server = await startTestServer({
-    backend: 'postgres',
+    backend: options.backend ?? 'postgres',
     redis: options.redis,
     // Behind a proxy: each test source gets its own address (X-Forwarded-For), as many attackers would.
     env: { SMS_OUTBOX: outbox, SMS_RESEND_SECONDS: '10', TRUST_PROXY: 'true' },
@@ -61,6 +61,7 @@ async function setUp(options: { redis: boolean }): Promise<Setup> {
         { login: 'resetcount', password: PASSWORD, mustChangePassword: false, tenants: ['codes'] },
         { login: 'traveller', password: PASSWORD, mustChangePassword: false, phone: '0472 33 44 55', tenants: ['sms2fa', 'short', 'nodays'] },
         { login: 'forged', password: PASSWORD, mustChangePassword: false, phone: '0473 44 55 66', tenants: ['sms2fa'] },
+        { login: 'stepper', password: PASSWORD, mustChangePassword: false, phone: '0474 55 66 77', tenants: ['open'] },
       ],
       clients: [{ client_id: 'app', client_secret: SECRET, redirect_uris: [app.redirectUri], first_party: true }],
     },
@@ -188,6 +189,32 @@ describe.each([
     expect(await refresh(s.rp, old.refresh_token!)).toBe('invalid_grant');
     expect(await refresh(s.rp, fresh.refresh_token!)).toBe('ok');
     expect(isIdentifierPage(await laptop.start())).toBe(true);
+  });
+});
+
+describe('the embedded database (PGlite, one connection) runs the same credential changes', () => {
+  let s: Setup;
+  beforeAll(async () => {
+    s = await setUp({ redis: false, backend: 'embedded' });
+  });
+  afterAll(async () => tearDown(s));
+
+  it('proves the phone, sets the app up with recovery codes, and ends sessions on a reset', async () => {
+    const c = s.client();
+    const page = await c.signIn('newdevice', PASSWORD, { scope: 'openid offline_access', prompt: 'consent' });
+    const setUpPage = await withSms(s, c, page);
+    const secret = /id="totp-secret">([^<]+)</.exec(setUpPage.html)![1].replace(/\s/g, '');
+    const totp = new TOTP({ secret: Secret.fromBase32(secret), algorithm: 'SHA1', digits: 6, period: 30 });
+    expect((await c.post('enroll-second-factor', { action: 'code', code: totp.generate() })).html).toContain('class="codes"');
+    await c.post('recovery-codes', {});
+    const tokens = await c.tokens();
+    expect((await s.api('DELETE', '/users/newdevice/second-factors')).status).toBe(204);
+    expect(await refresh(s.rp, tokens.refresh_token!)).toBe('invalid_grant');
+    expect((await s.api('POST', '/users/newdevice/reset-password', { password: INITIAL })).status).toBe(200);
+    const change = await s.client().signIn('newdevice', INITIAL);
+    // The second factors were reset: set the app up again before choosing the new password.
+    expect(change.html).not.toContain('autocomplete="new-password"');
+    expect(change.html).toContain('id="totp-secret"');
   });
 });
 
@@ -383,6 +410,29 @@ describe('attacks on the second factor and the journey (PostgreSQL + Redis)', ()
     await c.post('second-factor', { action: 'verify', code: s.lastSmsCode() });
     const userinfo = await oidc.fetchUserInfo(s.rp.config, (await c.tokens()).access_token, oidc.skipSubjectCheck);
     expect(userinfo.phone_number_verified).toBe(true);
+  });
+
+  it('step-up: a signed-in user asked for two factors by the app proves only the second one', async () => {
+    const c = s.client();
+    await c.signIn('stepper', PASSWORD);
+    const first = (await c.tokens()).claims()!;
+    expect(first.acr).toBe('urn:sesam:acr:1fa');
+    // The app now asks for two factors: no identifier, no password, the code only.
+    const page = await c.start({ acr_values: 'urn:sesam:acr:2fa' });
+    expect(isIdentifierPage(page)).toBe(false);
+    expect(page.html).not.toContain('autocomplete="current-password"');
+    expect(page.html).toContain('value="send"');
+    await withSms(s, c, page);
+    const stepped = (await c.tokens()).claims()!;
+    expect(stepped.sub).toBe(first.sub);
+    expect(stepped.acr).toBe('urn:sesam:acr:2fa');
+    expect(stepped.amr).toEqual(expect.arrayContaining(['pwd', 'sms', 'mfa']));
+    // "Not you?" during a step-up starts a sign-in from the identifier.
+    const other = s.client();
+    await other.signIn('stepper', PASSWORD);
+    const again = await other.start({ acr_values: 'urn:sesam:acr:2fa' });
+    expect(again.html).toContain('value="send"');
+    expect(isIdentifierPage(await other.post('restart', {}))).toBe(true);
   });
 
   it('an unknown upstream provider at the callback route gets a plain page, never a 500', async () => {

@@ -146,6 +146,12 @@ describe.each(['embedded', 'postgres'] as const)('import file (%s)', (backend) =
       const unknownKey = { tenants: [{ id: 'acme', name: 'Acme' }], users: [{ login: 'ok' }, { login: 'x', nickname: 'X' }] };
       await expect(startTestServer({ backend, reuse, import: unknownKey })).rejects.toThrow(/users\.1: .*nickname.*nothing was applied/);
 
+      // A policy naming a method Sesam does not know would let a tenant believe it required it.
+      const unknownMethod = { tenants: [{ id: 'acme', name: 'Acme', policy: { mfa: 'required', methods: ['totp', 'email'] } }] };
+      await expect(startTestServer({ backend, reuse, import: unknownMethod })).rejects.toThrow(/tenants\.0\.policy\.methods\.1: .*nothing was applied/);
+      const unknownDeviceRule = { tenants: [{ id: 'acme', name: 'Acme', policy: { lockout: { trustedDevices: 'lenient' } } }] };
+      await expect(startTestServer({ backend, reuse, import: unknownDeviceRule })).rejects.toThrow(/tenants\.0\.policy\.lockout\.trustedDevices/);
+
       expect(await pg.db('tenants').select('id')).toEqual([]);
       expect(await pg.db('users').select('login')).toEqual([]);
     });
