@@ -41,8 +41,7 @@ export async function finishJourney(sc: StepContext): Promise<void> {
     const { acr, amr } = assess([...(journey.carried ?? []), ...journey.verifications]);
     result.login = { accountId, acr, amr, remember: await remember(sc) };
   }
-  if (tenantId && membership?.firstLoginAt === null) await services.users.markFirstLogin(accountId, tenantId);
-  if (proved) await services.credentials.signedIn(accountId);
+  await services.credentials.signedIn(accountId, { proved, firstToTenant: tenantId && membership?.firstLoginAt === null ? tenantId : undefined });
   await services.events.record({
     type: 'login.success',
     userId: accountId,

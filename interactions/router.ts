@@ -84,8 +84,12 @@ export function interactionRouter(services: Services): Router {
     if (!step || current !== ctx.params.step || !(json ? step.json : step.submit)) {
       await saveJourney(sc);
       if (json) {
-        ctx.status = 409;
-        ctx.body = { error: 'stale_step', message: 'the sign-in has moved on', next: `/interaction/${sc.uid}` };
+        // The page script learns where the journey is (409), or that this step takes a form (415).
+        const stale = !step || current !== ctx.params.step;
+        ctx.status = stale ? 409 : 415;
+        ctx.body = stale
+          ? { error: 'stale_step', message: 'the sign-in has moved on', next: `/interaction/${sc.uid}` }
+          : { error: 'form_expected', message: 'this step takes a form, not JSON', next: `/interaction/${sc.uid}` };
         return;
       }
       ctx.status = 303;

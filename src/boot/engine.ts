@@ -15,7 +15,7 @@ import { adapterFactory } from '../oidc/adapters/index.js';
 import { clientAdapterClass } from '../oidc/client-adapter.js';
 import { providerConfiguration } from '../oidc/configuration.js';
 import { interactionPolicyFor } from '../oidc/policy.js';
-import { findAccountFunction, loadGrantContext } from '../oidc/accounts.js';
+import { deleteGrantContext, findAccountFunction, loadGrantContext } from '../oidc/accounts.js';
 import { ProviderHost } from '../oidc/provider-host.js';
 import { providerPages } from '../../interactions/views/provider-pages.js';
 
@@ -57,7 +57,7 @@ export async function startEngine(settings: Settings, { db, redis, kv, cipher, c
       }
       provider.on('grant.revoked', (ctx, grantId) => {
         logger.debug({ grantId, route: ctx?.oidc?.route }, 'grant revoked');
-        void kv.delete(`grant-ctx:${grantId}`);
+        void deleteGrantContext(kv, grantId);
       });
     },
   });

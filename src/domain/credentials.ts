@@ -227,9 +227,14 @@ export class Credentials {
     await this.deps.events.record({ type: 'account.sessions_ended', userId, ...meta, details: { reason, ...ended } });
   }
 
-  /** A sign-in went all the way: temporary locks start from their base delay again. */
-  async signedIn(userId: string): Promise<void> {
-    await this.users.recordSignIn(userId);
+  /**
+   * A sign-in went all the way: temporary locks start from their base delay again (when the
+   * account proved itself now, not from a session), and a first sign-in to the tenant is noted
+   * (seed 000: a second factor is always asked at the first one).
+   */
+  async signedIn(userId: string, options: { proved: boolean; firstToTenant?: string }): Promise<void> {
+    if (options.proved) await this.users.recordSignIn(userId);
+    if (options.firstToTenant) await this.users.markFirstLogin(userId, options.firstToTenant);
   }
 
   /** Runs `work` in one transaction, its events with it (on PGlite only the transaction may be used inside). */

@@ -9,6 +9,7 @@ import type { Client, Provider, Session } from 'oidc-provider';
 import type { Logger } from '../logger.js';
 import type { KeyValueStore } from '../storage/kv.js';
 import type { AccountIndex } from './adapters/account-index.js';
+import { deleteGrantContext } from './accounts.js';
 
 export interface AccountSessionsOptions {
   /** The current engine (it is rebuilt when signing keys rotate). */
@@ -92,7 +93,7 @@ export class AccountSessions {
     if (grant && grant.accountId !== accountId) return false;
     await provider.AccessToken.adapter.revokeByGrantId(grantId);
     await provider.Grant.adapter.destroy(grantId);
-    await this.options.kv.delete(`grant-ctx:${grantId}`); // the key of saveGrantContext (accounts.ts)
+    await deleteGrantContext(this.options.kv, grantId);
     return grant !== undefined;
   }
 

@@ -13,6 +13,11 @@ export interface GrantContext {
 
 const grantKey = (grantId: string) => `grant-ctx:${grantId}`;
 
+/** Forgets the tenant chosen for a grant (the grant was revoked). */
+export function deleteGrantContext(kv: KeyValueStore, grantId: string): Promise<void> {
+  return kv.delete(grantKey(grantId));
+}
+
 export function saveGrantContext(kv: KeyValueStore, grantId: string, value: GrantContext, ttlSeconds: number): Promise<void> {
   return kv.set(grantKey(grantId), value, ttlSeconds);
 }

@@ -6,6 +6,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { nextStep, type Decision, type FlowFacts } from '../../interactions/flow.js';
 import { assess, sessionRecord, type VerificationRecord } from '../../src/domain/assurance.js';
+import type { StepRegistry } from '../../interactions/step.js';
+import { steps } from '../../interactions/steps/index.js';
 
 const base: FlowFacts = {
   intent: 'sign-in',
@@ -214,5 +216,16 @@ describe('assess: acr and amr from the records, in one place', () => {
     ['a session that proved a password, stepped up with SMS', [sessionRecord(['pwd'], at)!, sms], { acr: 'urn:sesam:acr:2fa', amr: ['pwd', 'sms', 'mfa'] }],
   ])('%s', (_name, records, expected) => {
     expect(assess(records)).toMatchObject(expected);
+  });
+});
+
+describe('the step registry', () => {
+  it('has one module for every page the flow can name, under its own name (a missing one does not compile)', () => {
+    // @ts-expect-error: a registry without the consent step is refused by the type checker.
+    const incomplete: StepRegistry = { ...steps, consent: undefined };
+    expect(incomplete.consent).toBeUndefined();
+    const pages = ['identifier', 'password', 'tenant', 'no-access', 'second-factor', 'enroll-second-factor', 'mfa-unavailable', 'recovery-codes', 'change-password', 'consent'];
+    expect(Object.keys(steps).sort()).toEqual([...pages].sort());
+    for (const [name, step] of Object.entries(steps)) expect(step.name).toBe(name);
   });
 });
