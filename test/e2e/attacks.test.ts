@@ -62,6 +62,8 @@ async function setUp(options: { redis: boolean; backend?: 'postgres' | 'embedded
         { login: 'traveller', password: PASSWORD, mustChangePassword: false, phone: '0472 33 44 55', tenants: ['sms2fa', 'short', 'nodays'] },
         { login: 'forged', password: PASSWORD, mustChangePassword: false, phone: '0473 44 55 66', tenants: ['sms2fa'] },
         { login: 'stepper', password: PASSWORD, mustChangePassword: false, phone: '0474 55 66 77', tenants: ['open'] },
+        { login: 'rephoned', password: PASSWORD, mustChangePassword: false, phone: '0475 66 77 88', tenants: ['open'] },
+        { login: 'leaver', password: PASSWORD, mustChangePassword: false, tenants: ['open'] },
       ],
       clients: [{ client_id: 'app', client_secret: SECRET, redirect_uris: [app.redirectUri], first_party: true }],
     },
@@ -189,6 +191,23 @@ describe.each([
     expect(await refresh(s.rp, old.refresh_token!)).toBe('invalid_grant');
     expect(await refresh(s.rp, fresh.refresh_token!)).toBe('ok');
     expect(isIdentifierPage(await laptop.start())).toBe(true);
+  });
+
+  it('attack 2: an admin replacing a proven phone, or disabling the account, ends its sessions and tokens', async () => {
+    for (const [login, change] of [
+      ['rephoned', { phone: '0476 77 88 99' }],
+      ['leaver', { disabled: true }],
+    ] as const) {
+      const c = s.client();
+      await c.signIn(login, PASSWORD, { scope: 'openid offline_access', prompt: 'consent' });
+      const tokens = await c.tokens();
+      expect((await s.api('PATCH', `/users/${login}`, change)).status).toBe(200);
+      expect(await refresh(s.rp, tokens.refresh_token!)).toBe('invalid_grant');
+      expect(isIdentifierPage(await c.start())).toBe(true);
+      const user = await s.server.sesam.directory.requireUser(login);
+      const ended = await s.server.sesam.events.list({ userId: user.id, type: 'account.sessions_ended' });
+      expect(ended[0]?.details).toMatchObject({ reason: 'phone' in change ? 'phone_changed' : 'disabled' });
+    }
   });
 });
 
