@@ -173,16 +173,19 @@ export class Credentials {
   }
 
   /**
-   * An admin replaced or removed the phone number: its proof is gone (the users repository drops
-   * it with the number), so the browsers it let skip the second factor are forgotten and the
-   * account is signed out everywhere.
+   * An admin replaces or removes the phone number. A new number must be proven again by an SMS
+   * code; when the old one was proven, it was a second factor: the browsers it let skip the code
+   * are forgotten and the account is signed out everywhere.
    */
-  async phoneReplacedByAdmin(userId: string, actor: Actor = {}): Promise<void> {
+  async replacePhoneByAdmin(user: User, phone: string | null, actor: Actor = {}): Promise<void> {
+    if (phone === user.phone) return;
+    const wasFactor = !!user.phone && !!user.phoneVerifiedAt;
     await this.transaction(async (q, events) => {
-      const devices = await new DevicesRepository(q).revokeAll(userId);
-      await events.record({ type: 'admin.phone_changed', userId, clientId: actor.clientId, ip: actor.ip, details: { trustedDevices: devices } });
+      await new UsersRepository(q).update(user.id, { phone, ...(user.preferredFactor === 'sms' && wasFactor ? { preferredFactor: null } : {}) });
+      const devices = wasFactor ? await new DevicesRepository(q).revokeAll(user.id) : 0;
+      await events.record({ type: 'admin.phone_changed', userId: user.id, clientId: actor.clientId, ip: actor.ip, details: { wasFactor, trustedDevices: devices } });
     });
-    await this.endSessions(userId, 'phone_changed', { clientId: actor.clientId, ip: actor.ip });
+    if (wasFactor) await this.endSessions(user.id, 'phone_changed', { clientId: actor.clientId, ip: actor.ip });
   }
 
   async status(userId: string): Promise<SecondFactorStatus> {

@@ -130,11 +130,14 @@ export class Directory {
       if (other && other.id !== user.id) throw new DirectoryError('conflict', `e-mail ${input.email} is taken`);
     }
     for (const m of input.tenants ?? []) await this.requireTenant(m.id);
-    const updated = await this.users.update(user.id, {
+    const phone = input.phone === undefined ? undefined : input.phone ? this.phone(input.phone) : null;
+    // The phone is a credential: the credentials service writes it (in an import transaction, the repository does).
+    const credentials = this.deps.credentials;
+    let updated = await this.users.update(user.id, {
       login: input.login,
       email: input.email,
       name: input.name,
-      phone: input.phone === undefined ? undefined : input.phone ? this.phone(input.phone) : null,
+      phone: credentials ? undefined : phone,
       locale: input.locale,
       disabled: input.disabled,
       mustChangePassword: input.mustChangePassword,
@@ -142,9 +145,11 @@ export class Directory {
     const current = new Map((await this.users.memberships(user.id)).map((m) => [m.tenantId, m.role]));
     for (const m of input.tenants ?? []) if (current.get(m.id) !== m.role) await this.users.setMembership(user.id, m.id, m.role);
     if (actor.clientId) await this.deps.events.record({ type: 'admin.user_updated', userId: user.id, clientId: actor.clientId, ip: actor.ip });
-    // A proven phone replaced by an admin is a second factor reset: its trusted devices and sessions go.
-    if (user.phoneVerifiedAt && updated!.phone !== user.phone) await this.deps.credentials?.phoneReplacedByAdmin(user.id, actor);
-    if (input.disabled === true && !user.disabled) await this.deps.credentials?.endSessions(user.id, 'disabled', { clientId: actor.clientId, ip: actor.ip });
+    if (credentials && phone !== undefined && phone !== user.phone) {
+      await credentials.replacePhoneByAdmin(user, phone, actor);
+      updated = await this.users.findById(user.id);
+    }
+    if (input.disabled === true && !user.disabled) await credentials?.endSessions(user.id, 'disabled', { clientId: actor.clientId, ip: actor.ip });
     return updated!;
   }
 
