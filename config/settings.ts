@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { parse as parseDomain } from 'tldts';
 
 export class SettingsError extends Error {
   constructor(public readonly setting: string, problem: string) {
@@ -78,7 +79,56 @@ const schema = z.object({
   /** How long an SMS code is valid: at most 10 minutes (NIST SP 800-63B). */
   SMS_CODE_TTL_SECONDS: int(60, 600).default(300),
   SMS_RESEND_SECONDS: int(10, 600).default(30),
+  /** The WebAuthn relying party: a domain name, the ISSUER's host or a registrable suffix of it. */
+  WEBAUTHN_RP_ID: z
+    .string()
+    .transform((v) => v.toLowerCase())
+    .refine((v) => isDomainName(v), 'must be a domain name (not an IP address, no scheme or port), e.g. sesam.example.be or example.be')
+    .optional(),
+  /** The name authenticators show next to the passkey. */
+  WEBAUTHN_RP_NAME: z.string().trim().min(1).max(64).default('Sesam'),
+  /** Origins (scheme://host[:port]) whose pages may run passkey ceremonies. */
+  WEBAUTHN_ORIGINS: z
+    .string()
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .refine((l) => l.length > 0 && l.every((o) => toOrigin(o) !== undefined), 'must be a comma-separated list of http(s) origins (scheme://host[:port], no path)')
+    .transform((l) => [...new Set(l.map((o) => toOrigin(o)!))])
+    .optional(),
+  /** How long "skip" on the passkey offer is remembered on a device. */
+  PASSKEY_OFFER_SKIP_DAYS: int(1, 400).default(30),
 });
+
+/** `value` as an origin (`scheme://host[:port]`, http or https, nothing after), else undefined. */
+function toOrigin(value: string): string | undefined {
+  try {
+    const url = new URL(value);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+    if (url.username || url.password || url.search || url.hash || (url.pathname !== '/' && url.pathname !== '')) return undefined;
+    if (!/^https?:\/\/[^/?#]+\/?$/i.test(value)) return undefined;
+    return url.origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A DNS name: dot-separated labels of letters, digits and hyphens; never an IP address. */
+function isDomainName(value: string): boolean {
+  if (value.length > 253 || !/^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*$/.test(value)) return false;
+  return !parseDomain(value).isIp;
+}
+
+/**
+ * Whether `rpId` may serve pages of `host` (WebAuthn §5.1.3, HTML "is a registrable domain
+ * suffix of or is equal to"): equal, or a parent domain that is not itself a public suffix (the
+ * Public Suffix List, ICANN and private parts, through tldts): `example.be` serves
+ * `sesam.example.be`; `be` or `github.io` serve nothing but themselves.
+ */
+export function isRpIdFor(rpId: string, host: string): boolean {
+  if (host === rpId) return true;
+  if (!host.endsWith(`.${rpId}`)) return false;
+  const parsed = parseDomain(rpId, { allowPrivateDomains: true });
+  return !(parsed.publicSuffix === rpId && (parsed.isIcann || parsed.isPrivate));
+}
 
 export function decodeKey(value: string): Buffer | undefined {
   const hex = /^[0-9a-f]{64}$/i.test(value) ? Buffer.from(value, 'hex') : undefined;
@@ -117,6 +167,14 @@ export type Settings = Readonly<{
     codeTtlSeconds: number;
     resendSeconds: number;
   }>;
+  /** Passkeys: the WebAuthn relying party and the origins its ceremonies may run on. */
+  webauthn: Readonly<{
+    rpId: string;
+    rpName: string;
+    origins: readonly string[];
+    /** Days a device remembers "skip" on the passkey offer. */
+    offerSkipDays: number;
+  }>;
 }>;
 
 /** Reads and validates settings; throws SettingsError naming the first bad setting. */
@@ -139,6 +197,20 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const smsTransport = s.SMS_TRANSPORT ?? (s.SMS_OUTBOX ? 'outbox' : 'console');
   if (smsTransport === 'console' && !s.SMS_TRANSPORT && new URL(issuer).protocol === 'https:') {
     throw new SettingsError('SMS_TRANSPORT', 'must be set when ISSUER is https: the default (console) writes SMS codes to the log; set http (with SMS_HTTP_URL), outbox, or console on purpose');
+  }
+  // An IP address cannot be an RP ID: an ISSUER on one (tests on 127.0.0.1) keeps its host as
+  // the default, and passkeys then do not work there (use localhost).
+  const issuerUrl = new URL(issuer);
+  const rpId = s.WEBAUTHN_RP_ID ?? issuerUrl.hostname;
+  const origins = s.WEBAUTHN_ORIGINS ?? [issuerUrl.origin];
+  for (const origin of origins) {
+    const host = new URL(origin).hostname;
+    if (!isRpIdFor(rpId, host)) {
+      throw new SettingsError(
+        s.WEBAUTHN_RP_ID ? 'WEBAUTHN_RP_ID' : 'WEBAUTHN_ORIGINS',
+        `${rpId} is not ${host} nor a registrable domain suffix of it (origin ${origin}): passkeys made for ${rpId} cannot be used there`,
+      );
+    }
   }
   return Object.freeze({
     port: s.PORT,
@@ -171,6 +243,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       codeTtlSeconds: s.SMS_CODE_TTL_SECONDS,
       resendSeconds: s.SMS_RESEND_SECONDS,
     }),
+    webauthn: Object.freeze({ rpId, rpName: s.WEBAUTHN_RP_NAME, origins: Object.freeze(origins), offerSkipDays: s.PASSKEY_OFFER_SKIP_DAYS }),
   });
 }
 

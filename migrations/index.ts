@@ -6,6 +6,7 @@ import * as sealedClientSecrets from './003_sealed_client_secrets.js';
 import * as accountIndex from './004_account_index.js';
 import * as credentialCounters from './005_credential_counters.js';
 import { keyedSecrets } from './006_keyed_secrets.js';
+import * as passkeys from './007_passkeys.js';
 
 export const migrations: Record<string, Knex.Migration> = {
   '001_foundation': foundation,
@@ -13,6 +14,7 @@ export const migrations: Record<string, Knex.Migration> = {
   '003_sealed_client_secrets': sealedClientSecrets,
   '004_account_index': accountIndex,
   '005_credential_counters': credentialCounters,
+  '007_passkeys': passkeys,
 };
 
 /** What migrations may need beyond knex: the master key, for those that convert stored secrets. */

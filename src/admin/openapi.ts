@@ -177,13 +177,38 @@ export function openApiDocument(issuer: string): OpenApiDocument {
     SecondFactorStatus: {
       type: 'object',
       description: "A user's second factors",
-      required: ['sms', 'totp', 'recoveryCodesRemaining', 'trustedDevices'],
+      required: ['sms', 'totp', 'recoveryCodesRemaining', 'trustedDevices', 'passkeys'],
       properties: {
         sms: { type: 'boolean', description: 'The phone number is proven by an SMS code' },
         totp: { type: 'boolean', description: 'A confirmed authenticator app' },
         recoveryCodesRemaining: { type: 'integer', minimum: 0, description: 'Unused recovery codes' },
         trustedDevices: { type: 'integer', minimum: 0, description: 'Browsers that skip the second factor (neither revoked nor expired)' },
+        passkeys: { type: 'integer', minimum: 0, description: 'Passkeys that can sign in (not flagged as cloned)' },
       },
+    },
+    Passkey: {
+      type: 'object',
+      description: 'A passkey (WebAuthn credential); never its key',
+      required: ['id', 'name', 'aaguid', 'authenticator', 'deviceType', 'backedUp', 'synced', 'transports', 'createdAt', 'lastUsedAt', 'flagged'],
+      properties: {
+        id: { type: 'string', format: 'uuid' },
+        name: { type: 'string', minLength: 1, maxLength: 100 },
+        aaguid: nullable('string', { format: 'uuid', description: "The authenticator model's AAGUID; null when the authenticator hides it" }),
+        authenticator: nullable('string', { description: 'The authenticator model, when its AAGUID is a known one (iCloud Keychain, Google Password Manager, Windows Hello, …)' }),
+        deviceType: { type: 'string', enum: ['singleDevice', 'multiDevice'], description: 'multiDevice: backup eligible (synced to the user\'s other devices)' },
+        backedUp: { type: 'boolean', description: 'The authenticator said, at the last use, that the key is backed up' },
+        synced: { type: 'boolean', description: 'Backup eligible (deviceType multiDevice)' },
+        transports: { type: 'array', items: { type: 'string' }, description: 'How the browser reaches the authenticator (internal, hybrid, usb, nfc, ble)' },
+        createdAt: dateTime,
+        lastUsedAt: nullable('string', { format: 'date-time' }),
+        flagged: { type: 'boolean', description: 'Its signature counter went backwards (a cloned key): it no longer signs in' },
+      },
+    },
+    PasskeyRename: {
+      type: 'object',
+      required: ['name'],
+      additionalProperties: false,
+      properties: { name: { type: 'string', minLength: 1, maxLength: 100, description: 'The new name (trimmed)' } },
     },
     TrustedDevice: {
       type: 'object',
@@ -275,6 +300,10 @@ export function openApiDocument(issuer: string): OpenApiDocument {
             'admin.second_factors_reset',
             'admin.device_revoked',
             'admin.recovery_codes_regenerated',
+            'passkey.created',
+            'passkey.renamed',
+            'passkey.removed',
+            'passkey.clone_suspected',
             'admin.keys_rotated',
           ],
         },
@@ -294,6 +323,7 @@ export function openApiDocument(issuer: string): OpenApiDocument {
     userId: { name: 'id', in: 'path', required: true, description: 'User id (uuid), login or e-mail', schema: { type: 'string' } },
     clientId: { name: 'id', in: 'path', required: true, description: 'client_id', schema: { type: 'string' } },
     deviceId: { name: 'deviceId', in: 'path', required: true, description: 'Trusted device id', schema: { type: 'string', format: 'uuid' } },
+    passkeyId: { name: 'passkeyId', in: 'path', required: true, description: 'Passkey id (the `id` of a Passkey, not its credential id)', schema: { type: 'string', format: 'uuid' } },
     limit: { name: 'limit', in: 'query', description: 'At most this many (1-1000, default 100)', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
     offset: { name: 'offset', in: 'query', description: 'Skip this many', schema: { type: 'integer', minimum: 0, default: 0 } },
     tenantFilter: { name: 'tenant', in: 'query', description: 'Only this tenant', schema: { type: 'string' } },
@@ -309,7 +339,7 @@ export function openApiDocument(issuer: string): OpenApiDocument {
       headers: { 'WWW-Authenticate': { schema: { type: 'string' }, description: 'Bearer challenge' } },
     },
     Forbidden: error('The access token lacks the admin scope (`insufficient_scope`)'),
-    NotFound: error('No such tenant, user or client'),
+    NotFound: error('No such tenant, user, client, trusted device or passkey'),
     Conflict: error('Already exists, or still in use'),
     TooLarge: error('Body larger than 256kb'),
     NotJson: error('A body that is not application/json'),
@@ -474,9 +504,9 @@ export function openApiDocument(issuer: string): OpenApiDocument {
           operationId: 'resetUserSecondFactors',
           summary: "Switch a user's second factors off (a lost phone)",
           description:
-            'Removes the authenticator app and the recovery codes, unproves the phone (the number stays), forgets the preferred factor and ' +
-            'revokes every trusted device, in one transaction; then every browser session of the user ends and every grant is revoked. ' +
-            'Records `admin.second_factors_reset` and `account.sessions_ended`. The user signs in with the password and enrols again ' +
+            'Removes the authenticator app, the recovery codes and every passkey, unproves the phone (the number stays), forgets the preferred ' +
+            'factor and revokes every trusted device, in one transaction; then every browser session of the user ends and every grant is revoked. ' +
+            'Records `admin.second_factors_reset` (with how many of each were removed) and `account.sessions_ended`. The user signs in with the password and enrols again ' +
             'when the tenant requires a second factor.',
           tags: ['users'],
           responses: { '204': { description: 'Reset' } },
@@ -508,6 +538,43 @@ export function openApiDocument(issuer: string): OpenApiDocument {
           responses: { '204': { description: 'Revoked' } },
         },
         SECOND_FACTOR_ERRORS,
+      ),
+    },
+    [`${v1}/users/{id}/passkeys`]: {
+      parameters: [param('userId')],
+      get: op(
+        {
+          operationId: 'listUserPasskeys',
+          summary: "A user's passkeys, newest first",
+          description: 'Flagged ones (a cloned key was detected) too, marked `flagged`; never their keys.',
+          tags: ['users'],
+          responses: { '200': listOf('Passkey', 'Passkeys, newest first') },
+        },
+        ['404'],
+      ),
+    },
+    [`${v1}/users/{id}/passkeys/{passkeyId}`]: {
+      parameters: [param('userId'), param('passkeyId')],
+      patch: op(
+        {
+          operationId: 'renameUserPasskey',
+          summary: 'Rename a passkey',
+          description: 'Records `passkey.renamed`. 404 when the user has no such passkey.',
+          tags: ['users'],
+          requestBody: body(ref('PasskeyRename')),
+          responses: { '200': json(ref('Passkey'), 'The renamed passkey') },
+        },
+        [...WITH_BODY, '404'],
+      ),
+      delete: op(
+        {
+          operationId: 'deleteUserPasskey',
+          summary: 'Remove a passkey',
+          description: 'It no longer signs in (the copy on the authenticator stays, unusable). Records `passkey.removed`. 404 when the user has no such passkey.',
+          tags: ['users'],
+          responses: { '204': { description: 'Removed' } },
+        },
+        ['404'],
       ),
     },
     [`${v1}/users/{id}/recovery-codes`]: {

@@ -31,7 +31,7 @@ export interface AdminRouterDeps {
   issuer: string;
   /** The database holding the signing keys (GET /keys). */
   db: Queryable;
-  /** The writer of credentials: second factors (status, reset, trusted devices, recovery codes). */
+  /** The writer of credentials: second factors (status, reset, trusted devices, recovery codes, passkeys). */
   credentials: Credentials;
 }
 
@@ -48,6 +48,9 @@ const eventsQuery = z.object({
   limit: limitSchema,
 });
 const resetPasswordBody = z.object({ password: z.string().min(1).max(256) }).strict();
+const passkeyRenameBody = z
+  .object({ name: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters') })
+  .strict();
 const userPatchBody = userInputSchema.partial();
 
 type Ctx = Context & { params: Record<string, string>; state: AdminState };
@@ -211,6 +214,30 @@ export function adminRouter(deps: AdminRouterDeps): Router {
     const user = await directory.requireUser(ctx.params.id);
     if (!(await deps.credentials.revokeDevice(user.id, ctx.params.deviceId, ctx.state.actor))) {
       throw notFound(`user ${ctx.params.id} has no trusted device ${ctx.params.deviceId}`);
+    }
+    noContent(ctx);
+  });
+
+  // --- passkeys (reads from Passkeys; renames and removals through the credentials service)
+  route.get('/users/:id/passkeys', async (ctx) => {
+    const user = await directory.requireUser(ctx.params.id);
+    ctx.body = await deps.credentials.passkeysOf(user.id);
+  });
+
+  route.patch('/users/:id/passkeys/:passkeyId', async (ctx) => {
+    const { name } = validate(passkeyRenameBody, ctx.request.body);
+    const user = await directory.requireUser(ctx.params.id);
+    const passkey = await deps.credentials.renamePasskey(user.id, ctx.params.passkeyId, name, { actor: ctx.state.actor }).catch((e: unknown) => {
+      throw e instanceof RangeError ? badRequest(`name: ${e.message}`) : e;
+    });
+    if (!passkey) throw notFound(`user ${ctx.params.id} has no passkey ${ctx.params.passkeyId}`);
+    ctx.body = passkey;
+  });
+
+  route.delete('/users/:id/passkeys/:passkeyId', async (ctx) => {
+    const user = await directory.requireUser(ctx.params.id);
+    if (!(await deps.credentials.removePasskey(user.id, ctx.params.passkeyId, { actor: ctx.state.actor }))) {
+      throw notFound(`user ${ctx.params.id} has no passkey ${ctx.params.passkeyId}`);
     }
     noContent(ctx);
   });

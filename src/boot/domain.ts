@@ -1,10 +1,11 @@
 /**
  * Assembles the identity domain over the stores, in two steps because the engine sits between
  * them: `openRepositories` gives the repositories, the client cache, the EventLog and the
- * PasswordHasher, which the engine needs to find accounts and clients; `buildDomain` then gives
- * the services that act on an account (TOTP, recovery codes, trusted devices, its sessions,
- * Credentials, the Directory, the code-attempt budget), which need the engine to end sessions
- * and validate clients. They get the engine as a getter, so they reach the current one, also
+ * PasswordHasher, which the engine needs to find accounts and clients, and the Passkeys
+ * ceremonies, which like the hasher need only the settings and the database; `buildDomain` then
+ * gives the services that act on an account (TOTP, recovery codes, trusted devices, passkeys, its
+ * sessions, Credentials, the Directory, the code-attempt budget), which need the engine to end
+ * sessions and validate clients. They get the engine as a getter, so they reach the current one, also
  * after a key rotation swapped it.
  */
 import type Provider from 'oidc-provider';
@@ -17,6 +18,7 @@ import { ClientsRepository } from '../repositories/clients-repository.js';
 import { EventsRepository } from '../repositories/events-repository.js';
 import { FactorsRepository } from '../repositories/factors-repository.js';
 import { DevicesRepository } from '../repositories/devices-repository.js';
+import { PasskeysRepository } from '../repositories/passkeys-repository.js';
 import { ClientCache } from '../oidc/client-cache.js';
 import { AccountSessions } from '../oidc/account-sessions.js';
 import { accountIndex } from '../oidc/adapters/account-index.js';
@@ -25,6 +27,7 @@ import { PasswordHasher } from '../domain/passwords.js';
 import { TotpService } from '../domain/totp.js';
 import { RecoveryCodes } from '../domain/recovery-codes.js';
 import { TrustedDevices } from '../domain/trusted-devices.js';
+import { Passkeys } from '../domain/passkeys.js';
 import { Credentials } from '../domain/credentials.js';
 import { Directory } from '../domain/directory.js';
 import { CodeAttempts } from '../domain/code-attempts.js';
@@ -36,17 +39,22 @@ export interface Repositories {
   eventsRepo: EventsRepository;
   events: EventLog;
   hasher: PasswordHasher;
+  /** WebAuthn ceremonies for settings.webauthn (the RP ID and origins); exposed as `Domain.passkeys`. */
+  passkeys: Passkeys;
 }
 
 export function openRepositories(settings: Settings, { db, cipher }: Stores, logger: Logger): Repositories {
   const eventsRepo = new EventsRepository(db);
+  const events = new EventLog(eventsRepo, logger);
+  const { rpId, rpName, origins } = settings.webauthn;
   return {
     users: new UsersRepository(db),
     tenants: new TenantsRepository(db),
     clientCache: new ClientCache(new ClientsRepository(db, cipher), settings.clientCacheSeconds),
     eventsRepo,
-    events: new EventLog(eventsRepo, logger),
+    events,
     hasher: new PasswordHasher(settings.argon2, settings.argon2Concurrency),
+    passkeys: new Passkeys(new PasskeysRepository(db), events, { rpId, rpName, origins }),
   };
 }
 
@@ -54,18 +62,20 @@ export interface Domain {
   totp: TotpService;
   recoveryCodes: RecoveryCodes;
   trustedDevices: TrustedDevices;
+  /** Passkey ceremonies (options, verification, sign-in bookkeeping) and reads; writes go through `credentials`. */
+  passkeys: Passkeys;
   credentials: Credentials;
   directory: Directory;
   codeAttempts: CodeAttempts;
 }
 
 export function buildDomain({ db, redis, kv, cipher, keyring }: Stores, repos: Repositories, provider: () => Provider, logger: Logger): Domain {
-  const { hasher, events, clientCache } = repos;
+  const { hasher, events, clientCache, passkeys } = repos;
   const factors = new FactorsRepository(db);
   const totp = new TotpService(factors, cipher);
   const recoveryCodes = new RecoveryCodes(factors, keyring.key('recovery-codes'));
   const sessions = new AccountSessions({ provider, index: accountIndex({ db, redis }), kv, logger });
-  const credentials = new Credentials({ db, hasher, events, totp, recoveryCodes, sessions });
+  const credentials = new Credentials({ db, hasher, events, totp, recoveryCodes, sessions, passkeys });
   const directory = new Directory(db, {
     hasher,
     events,
@@ -77,5 +87,5 @@ export function buildDomain({ db, redis, kv, cipher, keyring }: Stores, repos: R
     credentials,
   });
   const trustedDevices = new TrustedDevices(new DevicesRepository(db));
-  return { totp, recoveryCodes, trustedDevices, credentials, directory, codeAttempts: new CodeAttempts(repos.users, events) };
+  return { totp, recoveryCodes, trustedDevices, passkeys, credentials, directory, codeAttempts: new CodeAttempts(repos.users, events) };
 }

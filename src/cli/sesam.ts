@@ -410,22 +410,23 @@ const commands: Record<string, Command> = {
   },
   'users second-factors': {
     usage: 'users second-factors <id|login|email>',
-    summary: "show a user's second factors (SMS, authenticator app, recovery codes, trusted devices)",
+    summary: "show a user's second factors (SMS, authenticator app, recovery codes, passkeys, trusted devices)",
     args: ['user'],
     async run({ api, out, json, args }) {
       const s = await api.call('GET', `/users/${enc(args[0])}/second-factors`);
       if (json) return out(JSON.stringify(s, null, 2));
-      fields(out, { sms: yesNo(s.sms), totp: yesNo(s.totp), recoveryCodes: `${s.recoveryCodesRemaining} left`, trustedDevices: s.trustedDevices }, [
+      fields(out, { sms: yesNo(s.sms), totp: yesNo(s.totp), recoveryCodes: `${s.recoveryCodesRemaining} left`, passkeys: s.passkeys, trustedDevices: s.trustedDevices }, [
         'sms',
         'totp',
         'recoveryCodes',
+        'passkeys',
         'trustedDevices',
       ]);
     },
   },
   'users reset-2fa': {
     usage: 'users reset-2fa <id|login|email>',
-    summary: "switch a user's second factors off (lost phone): app, recovery codes, phone proof, trusted devices",
+    summary: "switch a user's second factors off (lost phone): app, recovery codes, passkeys, phone proof, trusted devices",
     args: ['user'],
     async run({ api, out, json, args }) {
       await api.call('DELETE', `/users/${enc(args[0])}/second-factors`);
@@ -453,6 +454,39 @@ const commands: Record<string, Command> = {
     async run({ api, out, json, args }) {
       await api.call('DELETE', `/users/${enc(args[0])}/devices/${enc(args[1])}`);
       out(json ? JSON.stringify({ revoked: 'device', user: args[0], id: args[1] }) : `revoked device ${args[1]} of ${args[0]}`);
+    },
+  },
+  'users passkeys': {
+    usage: 'users passkeys <id|login|email>',
+    summary: "a user's passkeys, newest first (FLAGGED: a cloned key was detected, it no longer signs in)",
+    args: ['user'],
+    async run({ api, out, json, args }) {
+      const passkeys = await api.call('GET', `/users/${enc(args[0])}/passkeys`);
+      if (json) return out(JSON.stringify(passkeys, null, 2));
+      table(
+        out,
+        ['ID', 'NAME', 'AUTHENTICATOR', 'SYNCED', 'CREATED', 'LAST_USED', 'STATE'],
+        passkeys.map((p: any) => [p.id, p.name, p.authenticator ?? p.aaguid, yesNo(p.synced), when(p.createdAt), when(p.lastUsedAt), p.flagged ? 'FLAGGED' : 'active']),
+      );
+    },
+  },
+  'users rename-passkey': {
+    usage: 'users rename-passkey <id|login|email> <passkey_id> <name>',
+    summary: 'rename a passkey (1-100 characters)',
+    args: ['user', 'passkey_id', 'name'],
+    async run({ api, out, json, args }) {
+      const p = await api.call('PATCH', `/users/${enc(args[0])}/passkeys/${enc(args[1])}`, { name: args[2] });
+      if (json) return out(JSON.stringify(p, null, 2));
+      out(`renamed passkey ${p.id} of ${args[0]} to "${p.name}"`);
+    },
+  },
+  'users delete-passkey': {
+    usage: 'users delete-passkey <id|login|email> <passkey_id>',
+    summary: 'remove a passkey: it no longer signs in',
+    args: ['user', 'passkey_id'],
+    async run({ api, out, json, args }) {
+      await api.call('DELETE', `/users/${enc(args[0])}/passkeys/${enc(args[1])}`);
+      out(json ? JSON.stringify({ deleted: 'passkey', user: args[0], id: args[1] }) : `deleted passkey ${args[1]} of ${args[0]}`);
     },
   },
   'users recovery-codes': {

@@ -1,20 +1,23 @@
 /**
- * The credentials service: the only writer of passwords, phones, second factors and trusted
- * devices, for the login journey, the admin API and (next) the account portal. Each change is
+ * The credentials service: the only writer of passwords, phones, second factors, passkeys and
+ * trusted devices, for the login journey, the admin API and (next) the account portal. Each change is
  * one transaction with its event; a change that others could abuse (a password, a reset of
  * second factors, a phone replaced by an admin) then ends the account's other browser sessions
  * and revokes its grants, so an app on a stolen phone stops working "until the password changes"
  * means exactly that (seed 001). Knows no HTTP and no SQL.
  */
+import crypto from 'node:crypto';
 import type { Database, Queryable } from '../storage/database.js';
 import { UsersRepository } from '../repositories/users-repository.js';
 import { FactorsRepository } from '../repositories/factors-repository.js';
 import { DevicesRepository } from '../repositories/devices-repository.js';
+import { PasskeysRepository } from '../repositories/passkeys-repository.js';
 import { checkNewPassword, type PasswordHasher, type PasswordProblem } from './passwords.js';
 import type { EventLog, RequestMeta } from './events.js';
 import type { TotpService } from './totp.js';
 import type { RecoveryCodes } from './recovery-codes.js';
 import { TrustedDevices, type TrustedDevice } from './trusted-devices.js';
+import { defaultPasskeyName, passkeyName, passkeyView, type Passkeys, type PasskeyView, type VerifiedRegistration } from './passkeys.js';
 import type { User } from '../model/types.js';
 
 /** Ends an account's browser sessions and revokes its grants (implemented over the OIDC engine's store). */
@@ -36,6 +39,8 @@ export interface SecondFactorStatus {
   recoveryCodesRemaining: number;
   /** Devices still trusted (neither revoked nor expired). */
   trustedDevices: number;
+  /** Passkeys that can sign in (not flagged as cloned). */
+  passkeys: number;
 }
 
 export interface CredentialsDeps {
@@ -45,6 +50,14 @@ export interface CredentialsDeps {
   totp: TotpService;
   recoveryCodes: RecoveryCodes;
   sessions: SessionTerminator;
+  /** Passkey ceremonies and reads; passkeys are written here. */
+  passkeys: Passkeys;
+}
+
+/** Who changed a credential: the user in a journey or the portal (`meta`), or an admin (`actor`). */
+export interface ChangedBy {
+  meta?: RequestMeta;
+  actor?: Actor;
 }
 
 type Factor = 'sms' | 'totp';
@@ -133,7 +146,7 @@ export class Credentials {
   }
 
   /** New recovery codes replacing all earlier ones; returned to be shown once. */
-  async issueRecoveryCodes(userId: string, by: { meta?: RequestMeta; actor?: Actor }): Promise<string[]> {
+  async issueRecoveryCodes(userId: string, by: ChangedBy): Promise<string[]> {
     return this.transaction(async (q, events) => {
       const codes = await this.deps.recoveryCodes.regenerate(userId, q);
       await events.record(
@@ -148,7 +161,7 @@ export class Credentials {
   /**
    * Switches every second factor off, for a user who lost their phone, in one transaction: the
    * authenticator app, the recovery codes, the phone's proof (the number stays: an SMS code
-   * proves it again), the preferred factor and every trusted device; then the account is signed
+   * proves it again), the preferred factor, every passkey and every trusted device; then the account is signed
    * out everywhere (the thief's sessions and tokens too). The user enrols again at the next
    * sign-in when their tenant requires a second factor.
    */
@@ -160,13 +173,14 @@ export class Credentials {
       const devices = await new DevicesRepository(q).revokeAll(userId);
       const totp = await factors.deleteTotp(userId);
       const recoveryCodes = await this.deps.recoveryCodes.remove(userId, q);
+      const passkeys = await new PasskeysRepository(q).deleteAll(userId);
       await users.update(userId, { phoneVerifiedAt: null, preferredFactor: null });
       await events.record({
         type: 'admin.second_factors_reset',
         userId,
         clientId: actor.clientId,
         ip: actor.ip,
-        details: { totp, recoveryCodes, trustedDevices: devices, sms: !!user.phoneVerifiedAt, preferredFactor: user.preferredFactor },
+        details: { totp, recoveryCodes, passkeys, trustedDevices: devices, sms: !!user.phoneVerifiedAt, preferredFactor: user.preferredFactor },
       });
     });
     await this.endSessions(userId, 'second_factors_reset', { clientId: actor.clientId, ip: actor.ip });
@@ -190,12 +204,94 @@ export class Credentials {
 
   async status(userId: string): Promise<SecondFactorStatus> {
     const user = await this.users.findById(userId);
-    const [totp, recoveryCodesRemaining, devices] = await Promise.all([
+    const [totp, recoveryCodesRemaining, devices, passkeys] = await Promise.all([
       this.deps.totp.isEnrolled(userId),
       this.deps.recoveryCodes.remaining(userId),
       this.devices.list(userId),
+      this.deps.passkeys.count(userId),
     ]);
-    return { sms: !!user?.phone && !!user.phoneVerifiedAt, totp, recoveryCodesRemaining, trustedDevices: devices.length };
+    return { sms: !!user?.phone && !!user.phoneVerifiedAt, totp, recoveryCodesRemaining, trustedDevices: devices.length, passkeys };
+  }
+
+  // --- passkeys
+
+  /** The user's passkeys, newest first (flagged ones marked); never their keys. */
+  async passkeysOf(userId: string): Promise<PasskeyView[]> {
+    return this.deps.passkeys.list(userId);
+  }
+
+  /**
+   * Stores a passkey whose registration verified for `user` (`Passkeys.verifyRegistration`), with
+   * its `passkey.created` event, in one transaction. Its name comes from the authenticator's
+   * AAGUID when known, else from the browser ("Passkey (Chrome on Linux)"), unless `name` is
+   * given. `duplicate` when the credential was stored meanwhile.
+   */
+  async addPasskey(
+    user: User,
+    registration: VerifiedRegistration,
+    meta: RequestMeta,
+    name?: string,
+  ): Promise<{ ok: true; passkey: PasskeyView } | { ok: false; reason: 'duplicate' }> {
+    if (registration.userId !== user.id) throw new Error('the registration was verified for another user');
+    const label = passkeyName(name) ?? defaultPasskeyName(registration.aaguid, meta.userAgent);
+    try {
+      return await this.transaction(async (q, events) => {
+        const passkeys = new PasskeysRepository(q);
+        if (await passkeys.exists(registration.credentialId)) return { ok: false as const, reason: 'duplicate' as const };
+        const row = await passkeys.insert({
+          id: crypto.randomUUID(),
+          userId: user.id,
+          credentialId: registration.credentialId,
+          publicKey: registration.publicKey,
+          counter: registration.counter,
+          transports: registration.transports,
+          aaguid: registration.aaguid,
+          deviceType: registration.deviceType,
+          backedUp: registration.backedUp,
+          name: label,
+        });
+        await events.record({
+          type: 'passkey.created',
+          userId: user.id,
+          ...meta,
+          method: 'passkey',
+          details: { passkeyId: row.id, name: row.name, aaguid: row.aaguid, deviceType: row.deviceType, backedUp: row.backedUp },
+        });
+        return { ok: true as const, passkey: passkeyView(row) };
+      });
+    } catch (err) {
+      // Two registrations of one credential at once: the unique index settles it.
+      if ((err as { code?: string }).code === '23505') return { ok: false, reason: 'duplicate' };
+      throw err;
+    }
+  }
+
+  /**
+   * Renames one of the user's passkeys (trimmed, 1 to 100 characters: a RangeError otherwise);
+   * undefined when they have no such passkey. Records `passkey.renamed`.
+   */
+  async renamePasskey(userId: string, id: string, name: string, by: ChangedBy): Promise<PasskeyView | undefined> {
+    const clean = passkeyName(name);
+    if (!clean) throw new RangeError('a passkey name has 1 to 100 characters');
+    return this.transaction(async (q, events) => {
+      const passkeys = new PasskeysRepository(q);
+      const before = await passkeys.find(userId, id);
+      if (!before) return undefined;
+      const row = (await passkeys.rename(userId, id, clean))!;
+      await events.record({ type: 'passkey.renamed', userId, ...byWhom(by), method: 'passkey', details: { passkeyId: id, name: clean, previous: before.name, by: by.actor ? 'admin' : 'user' } });
+      return passkeyView(row);
+    });
+  }
+
+  /** Removes one of the user's passkeys; false when they have no such passkey. Records `passkey.removed`. */
+  async removePasskey(userId: string, id: string, by: ChangedBy): Promise<boolean> {
+    return this.transaction(async (q, events) => {
+      const passkeys = new PasskeysRepository(q);
+      const before = await passkeys.find(userId, id);
+      if (!before || !(await passkeys.delete(userId, id))) return false;
+      await events.record({ type: 'passkey.removed', userId, ...byWhom(by), method: 'passkey', details: { passkeyId: id, name: before.name, by: by.actor ? 'admin' : 'user' } });
+      return true;
+    });
   }
 
   // --- trusted devices
@@ -244,4 +340,9 @@ export class Credentials {
   private transaction<T>(work: (q: Queryable, events: EventLog) => Promise<T>): Promise<T> {
     return this.deps.db.transaction((trx) => work(trx, this.deps.events.with(trx)));
   }
+}
+
+/** The event fields of who made a change: an admin's client and address, or the request's meta. */
+function byWhom(by: ChangedBy): RequestMeta {
+  return by.actor ? { clientId: by.actor.clientId, ip: by.actor.ip } : { ...by.meta };
 }

@@ -391,7 +391,7 @@ describe('admin API (PostgreSQL + Redis)', () => {
       for (const id of [userId, 'sophie', 'SOPHIE@example.be']) {
         const res = await api('GET', `/v1/users/${encodeURIComponent(id)}/second-factors`);
         expect(res.status).toBe(200);
-        expect(res.body).toEqual({ sms: true, totp: true, recoveryCodesRemaining: 10, trustedDevices: 2 });
+        expect(res.body).toEqual({ sms: true, totp: true, recoveryCodesRemaining: 10, trustedDevices: 2, passkeys: 0 });
       }
       const unknown = await api('GET', '/v1/users/nobody/second-factors');
       expect(unknown.status).toBe(404);
@@ -466,7 +466,7 @@ describe('admin API (PostgreSQL + Redis)', () => {
       const remaining = await recovery.regenerate(userId);
       const res = await api('DELETE', '/v1/users/sophie/second-factors');
       expect(res.status).toBe(204);
-      expect((await api('GET', '/v1/users/sophie/second-factors')).body).toEqual({ sms: false, totp: false, recoveryCodesRemaining: 0, trustedDevices: 0 });
+      expect((await api('GET', '/v1/users/sophie/second-factors')).body).toEqual({ sms: false, totp: false, recoveryCodesRemaining: 0, trustedDevices: 0, passkeys: 0 });
       expect(await totp.isEnrolled(userId)).toBe(false);
       expect(await totp.verify(userId, otp.generate())).toBe('not_enrolled');
       expect(await recovery.use(userId, remaining[0])).toBe(false);

@@ -155,10 +155,11 @@ describe('sesam CLI', () => {
         expect.stringMatching(/^sms:\s+yes$/),
         expect.stringMatching(/^totp:\s+yes$/),
         expect.stringMatching(/^recoveryCodes:\s+10 left$/),
+        expect.stringMatching(/^passkeys:\s+0$/),
         expect.stringMatching(/^trustedDevices:\s+1$/),
       ]);
       const json = await sesam(['users', 'second-factors', userId, '--json']);
-      expect(JSON.parse(json.stdout)).toEqual({ sms: true, totp: true, recoveryCodesRemaining: 10, trustedDevices: 1 });
+      expect(JSON.parse(json.stdout)).toEqual({ sms: true, totp: true, recoveryCodesRemaining: 10, trustedDevices: 1, passkeys: 0 });
     });
 
     it('lists trusted devices without their token, and revokes one', async () => {
@@ -206,7 +207,7 @@ describe('sesam CLI', () => {
       expect(res).toMatchObject({ code: 0, stderr: '' });
       expect(res.stdout).toMatch(/^reset the second factors of piet/);
       const status = JSON.parse((await sesam(['users', 'second-factors', 'piet', '--json'])).stdout);
-      expect(status).toEqual({ sms: false, totp: false, recoveryCodesRemaining: 0, trustedDevices: 0 });
+      expect(status).toEqual({ sms: false, totp: false, recoveryCodesRemaining: 0, trustedDevices: 0, passkeys: 0 });
       expect((await server.sesam.directory.users.findById(userId))!.phone).toBe('+32472998877');
       const events = JSON.parse((await sesam(['users', 'events', 'piet', '--type', 'admin.second_factors_reset', '--json'])).stdout) as any[];
       expect(events).toHaveLength(1);

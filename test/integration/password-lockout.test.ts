@@ -23,6 +23,8 @@ import { RecoveryCodes } from '../../src/domain/recovery-codes.js';
 import { TrustedDevices } from '../../src/domain/trusted-devices.js';
 import { FactorsRepository } from '../../src/repositories/factors-repository.js';
 import { DevicesRepository } from '../../src/repositories/devices-repository.js';
+import { PasskeysRepository } from '../../src/repositories/passkeys-repository.js';
+import { Passkeys } from '../../src/domain/passkeys.js';
 import { Cipher } from '../../src/secrets/cipher.js';
 import type { Redis } from 'ioredis';
 
@@ -56,6 +58,7 @@ describe('password lockout (PostgreSQL)', () => {
       totp: new TotpService(factors, new Cipher(crypto.randomBytes(32))),
       recoveryCodes: new RecoveryCodes(factors, crypto.randomBytes(32)),
       sessions,
+      passkeys: new Passkeys(new PasskeysRepository(t.db), log, { rpId: 'localhost', rpName: 'Sesam', origins: ['http://localhost:3000'] }),
     });
     dir = new Directory(t.db, { hasher, events: log, validateClient: async () => undefined, credentials });
     await dir.putTenant({ id: 'strict', name: 'Strict', policy: { lockout: { threshold: 3, mode: 'permanent' } } as never });

@@ -25,6 +25,15 @@ describe('settings', () => {
     ['REDIS_KEY_PREFIX', 'has spaces'],
     ['SMS_CODE_TTL_SECONDS', '900'],
     ['SESAM_ADMIN_CLIENT_SECRET', 'tooshort'],
+    ['WEBAUTHN_RP_ID', '127.0.0.1'],
+    ['WEBAUTHN_RP_ID', 'https://sesam.example'],
+    ['WEBAUTHN_RP_ID', 'sesam.example:3000'],
+    ['WEBAUTHN_ORIGINS', 'ftp://localhost:3000'],
+    ['WEBAUTHN_ORIGINS', 'http://localhost:3000/login'],
+    ['WEBAUTHN_ORIGINS', 'http://localhost:3000,not an origin'],
+    ['WEBAUTHN_RP_NAME', 'x'.repeat(65)],
+    ['PASSKEY_OFFER_SKIP_DAYS', '0'],
+    ['PASSKEY_OFFER_SKIP_DAYS', '401'],
   ])('refuses a bad %s with one line naming it', (name, value) => {
     let error: unknown;
     try {
@@ -56,6 +65,47 @@ describe('settings', () => {
     expect(loadSettings({ ISSUER: 'https://sesam.example', SMS_TRANSPORT: 'http', SMS_HTTP_URL: 'https://sms.example/send' }).sms.transport).toBe('http');
     // an http issuer (development) keeps the console default
     expect(loadSettings({}).sms.transport).toBe('console');
+  });
+
+  it('derives the WebAuthn relying party from the issuer', () => {
+    expect(loadSettings({}).webauthn).toEqual({ rpId: 'localhost', rpName: 'Sesam', origins: ['http://localhost:3000'], offerSkipDays: 30 });
+    const s = loadSettings({ ISSUER: 'https://login.acme.be/sesam/', SMS_TRANSPORT: 'console' });
+    expect(s.webauthn).toMatchObject({ rpId: 'login.acme.be', origins: ['https://login.acme.be'] });
+    // An IP issuer (tests on 127.0.0.1) starts; passkeys just do not work there.
+    expect(loadSettings({ ISSUER: 'http://127.0.0.1:4000' }).webauthn).toMatchObject({ rpId: '127.0.0.1', origins: ['http://127.0.0.1:4000'] });
+  });
+
+  it('takes an RP ID that is the host or a registrable suffix of every origin', () => {
+    const s = loadSettings({
+      ISSUER: 'https://login.acme.be',
+      SMS_TRANSPORT: 'console',
+      WEBAUTHN_RP_ID: 'ACME.be',
+      WEBAUTHN_RP_NAME: ' Acme ',
+      WEBAUTHN_ORIGINS: 'https://login.acme.be, https://portal.acme.be/ ,https://acme.be',
+      PASSKEY_OFFER_SKIP_DAYS: '90',
+    });
+    expect(s.webauthn).toEqual({ rpId: 'acme.be', rpName: 'Acme', origins: ['https://login.acme.be', 'https://portal.acme.be', 'https://acme.be'], offerSkipDays: 90 });
+    expect(loadSettings({ PORT: '4000', WEBAUTHN_ORIGINS: 'http://localhost:4000,http://localhost:5173' }).webauthn.origins).toEqual(['http://localhost:4000', 'http://localhost:5173']);
+  });
+
+  it.each([
+    [{ ISSUER: 'https://login.acme.be', WEBAUTHN_RP_ID: 'other.be' }, 'WEBAUTHN_RP_ID'],
+    [{ ISSUER: 'https://login.acme.be', WEBAUTHN_RP_ID: 'be' }, 'WEBAUTHN_RP_ID'], // a public suffix
+    [{ ISSUER: 'https://acme.github.io', WEBAUTHN_RP_ID: 'github.io' }, 'WEBAUTHN_RP_ID'], // a private public suffix
+    [{ ISSUER: 'https://login.acme.be', WEBAUTHN_RP_ID: 'login.acme.be', WEBAUTHN_ORIGINS: 'https://login.acme.be,https://acme.be' }, 'WEBAUTHN_RP_ID'],
+    [{ ISSUER: 'https://login.acme.be', WEBAUTHN_ORIGINS: 'https://portal.acme.be' }, 'WEBAUTHN_ORIGINS'],
+    [{ ISSUER: 'https://login.acme.be', WEBAUTHN_RP_ID: 'cme.be' }, 'WEBAUTHN_RP_ID'], // a suffix of the string, not of the domain
+  ])('refuses an RP ID that cannot serve every origin: %j', (env, setting) => {
+    let error: unknown;
+    try {
+      loadSettings({ SMS_TRANSPORT: 'console', ...env });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(SettingsError);
+    expect((error as SettingsError).setting).toBe(setting);
+    expect((error as Error).message).toMatch(/registrable domain suffix/);
+    expect((error as Error).message).not.toContain('\n');
   });
 
   it('never echoes a secret in the message', () => {
