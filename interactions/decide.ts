@@ -3,11 +3,11 @@
  * it settled without asking (the session's account, a tenant). The flow itself stays pure.
  */
 import { nextStep, type Factor, type FlowFacts, type PolicyMethod, type StepName } from './flow.js';
-import { readDeviceToken } from './device-cookie.js';
+import { offerSkipped, readDeviceToken } from './device-cookie.js';
 import { loadUser } from './context.js';
 import { setUpMethods } from './methods/index.js';
 import { chosenMembership, chosenPolicy, type StepContext } from './step.js';
-import { sessionRecord, wantsTwoFactors } from '../src/domain/assurance.js';
+import { requestedLevel, sessionRecord, wantsTwoFactors } from '../src/domain/assurance.js';
 import { loadGrantContext } from '../src/oidc/accounts.js';
 
 export async function decide(sc: StepContext): Promise<StepName> {
@@ -16,6 +16,8 @@ export async function decide(sc: StepContext): Promise<StepName> {
   const sessionTenant = session?.accountId && !journey.userId ? await sessionTenantOf(sc) : undefined;
   const provenHere = journey.verifications.some((r) => r.identifies);
   const mfa = journey.tenantId !== undefined && sc.user && (provenHere || journey.intent !== 'sign-in') ? await mfaFacts(sc) : undefined;
+  const offerPasskey =
+    provenHere && !!sc.user && journey.webauthn === 'platform' && chosenPolicy(sc).offerPasskeys && !offerSkipped(sc.ctx, sc.user.id) ? true : undefined;
   const decision = nextStep({
     intent: journey.intent,
     prompt: details.prompt.name,
@@ -27,13 +29,15 @@ export async function decide(sc: StepContext): Promise<StepName> {
     clientRestricted: sc.client.tenants !== null,
     client: { firstParty: sc.client.firstParty, consentMissing: details.prompt.name === 'consent' || !details.grantId },
     mfa,
+    identifierHasPasskey: await identifierHasPasskey(sc),
+    offerPasskey,
   });
   sc.decision = decision;
 
   if (decision.adoptSession) {
     journey.userId = decision.adoptSession;
     journey.fromSession = true;
-    const carried = sessionRecord((session as { amr?: string[] } | undefined)?.amr, Date.now());
+    const carried = sessionRecord(session?.amr, Date.now(), session?.acr);
     journey.carried = carried ? [carried] : [];
     await loadUser(sc);
     if (!sc.user || sc.user.disabled) {
@@ -61,20 +65,35 @@ async function mfaFacts(sc: StepContext): Promise<NonNullable<FlowFacts['mfa']>>
   const membership = chosenMembership(sc);
   const policy = chosenPolicy(sc);
   const params = sc.details.params;
-  const forced = wantsTwoFactors(params.acr_values as string | undefined) || params.max_age !== undefined;
+  const acrValues = params.acr_values as string | undefined;
+  const forced = wantsTwoFactors(acrValues) || params.max_age !== undefined;
   const allowed: PolicyMethod[] = [...policy.methods];
-  const setUp = allowed.filter((m) => m in setUpMethods);
+  // Factors typed as a code have a set-up module; a passkey is created by its own ceremony.
+  const setUp = allowed.filter((m) => m in setUpMethods || m === 'passkey');
   const firstConnectionToTenant = !!membership && membership.firstLoginAt === null;
-  const base = { policy: policy.mfa, allowed, setUp, firstConnectionToTenant, forced };
+  const base = { policy: policy.mfa, allowed, setUp, firstConnectionToTenant, forced, phishingResistant: requestedLevel(acrValues) === 'phr' };
   // 2FA off and not asked for: nothing to look up (the common case stays cheap).
   if (policy.mfa === 'off' && !forced && sc.journey.intent === 'sign-in') return { ...base, enrolled: [], deviceTrusted: false };
   const enrolled: Factor[] = [];
   if (user.phone && user.phoneVerifiedAt) enrolled.push('sms');
   if (await sc.services.totp.isEnrolled(user.id)) enrolled.push('totp');
   if ((await sc.services.recoveryCodes.remaining(user.id)) > 0) enrolled.push('recovery');
+  if ((await sc.services.passkeys.count(user.id)) > 0) enrolled.push('passkey');
   // Sparing follows the tenant being entered: its days, counted from when the device was trusted.
   const deviceTrusted = await sc.services.trustedDevices.isTrusted(user.id, readDeviceToken(sc.ctx, user.id), policy.trustedDeviceDays);
   return { ...base, enrolled, deviceTrusted };
+}
+
+/**
+ * Identifier first: does the typed identifier's account have a passkey this browser could use?
+ * (Only asked when the page's script said the browser can run a ceremony; an unknown account
+ * simply has none, and goes to the password page like everyone without one.)
+ */
+async function identifierHasPasskey(sc: StepContext): Promise<boolean | undefined> {
+  const { journey } = sc;
+  if (journey.userId || !journey.identifier || !journey.webauthn) return undefined;
+  const user = await sc.services.users.findByIdentifier(journey.identifier);
+  return !!user && !user.disabled && (await sc.services.passkeys.count(user.id)) > 0;
 }
 
 /** The tenant already chosen in this browser session (any of its grants), for "remembered for the session". */

@@ -6,18 +6,20 @@
  * `assess` (src/domain/assurance.ts), never from which page was seen. A journey has an intent:
  * - `sign-in`: identify the account, then prove as much as the tenant and the app ask;
  * - `step-up`: the browser's session already identified the account, the app asks for more
- *   (acr_values): prove a second factor now, nothing else;
+ *   (acr_values): prove it now, nothing else;
  * - `recover`: an e-mailed link identified the account (issue 10): a second factor the user has
  *   is still asked (NIST: a reset link alone never bypasses it), then a new password, then the
  *   journey goes on as a sign-in with that password (the link itself proves no factor).
  * Actions required after proof (replace a password someone else chose, set up a factor the
- * tenant requires, keep the recovery codes) come after the proofs, in that order of safety.
+ * tenant requires, keep the recovery codes) come after the proofs, then the optional offer of a
+ * passkey (seed 004), then consent.
  */
-import { assess, type VerificationRecord } from '../src/domain/assurance.js';
+import { assess, meets, type Assurance, type Level, type VerificationRecord } from '../src/domain/assurance.js';
 
 export type StepName =
   | 'identifier'
   | 'password'
+  | 'passkey'
   | 'tenant'
   | 'no-access'
   | 'second-factor'
@@ -25,6 +27,7 @@ export type StepName =
   | 'mfa-unavailable'
   | 'recovery-codes'
   | 'change-password'
+  | 'passkey-offer'
   | 'consent'
   | 'finish';
 
@@ -33,14 +36,14 @@ export type PageStep = Exclude<StepName, 'finish'>;
 
 export type Intent = 'sign-in' | 'step-up' | 'recover';
 
-/** Second factors a user can have enrolled; `recovery` stands in for the others. */
-export type Factor = 'sms' | 'totp' | 'recovery';
+/** What a user can have enrolled beyond a password; `recovery` stands in for the others. */
+export type Factor = 'sms' | 'totp' | 'recovery' | 'passkey';
 
 /** Methods a tenant's policy can name. */
 export type PolicyMethod = 'sms' | 'totp' | 'passkey';
 
-/** Actions required after proof, once done in this journey. */
-export type RequiredAction = 'change-password' | 'enroll-second-factor' | 'recovery-codes';
+/** Actions after proof, once done (or declined, for the offer) in this journey. */
+export type RequiredAction = 'change-password' | 'enroll-second-factor' | 'recovery-codes' | 'passkey-offer';
 
 export interface FlowFacts {
   intent: Intent;
@@ -50,6 +53,8 @@ export interface FlowFacts {
     identifier?: string;
     userId?: string;
     switchAccount?: boolean;
+    /** The user chose the password over the passkey the identifier has. */
+    passwordInstead?: boolean;
     tenantId?: string | null;
     /** Proofs made in this journey. */
     verifications: VerificationRecord[];
@@ -65,6 +70,8 @@ export interface FlowFacts {
   /** The signed-in account of the browser session, and the tenant it chose, if any. */
   session: { accountId?: string; tenantId?: string | null };
   request: { organization?: string };
+  /** The account the typed identifier names has a usable passkey (and the browser can use one). */
+  identifierHasPasskey?: boolean;
   /** Known once an account is identified. */
   user?: { mustChangePassword: boolean };
   /** The user's tenants that this client serves. */
@@ -76,7 +83,7 @@ export interface FlowFacts {
   mfa?: {
     /** The chosen tenant's policy (`off` with no tenant). */
     policy: 'off' | 'optional' | 'required';
-    /** Methods the tenant allows (its policy's list). */
+    /** Methods the tenant allows (its policy's list): only `passkey` means phishing-resistant sign-in. */
     allowed: PolicyMethod[];
     /** Of those, the ones a user can set up inside a sign-in on this server. */
     setUp: PolicyMethod[];
@@ -86,9 +93,13 @@ export interface FlowFacts {
     firstConnectionToTenant: boolean;
     /** This browser is a device the user trusted, within the tenant's trustedDeviceDays. */
     deviceTrusted: boolean;
-    /** acr_values asks for two factors, or max_age asks for a fresh login. */
+    /** acr_values asks for two factors (or more), or max_age asks for a fresh login. */
     forced: boolean;
+    /** acr_values asks for a phishing-resistant sign-in. */
+    phishingResistant: boolean;
   };
+  /** Offer to create a passkey after this sign-in: the tenant offers them, this browser has a platform authenticator, the user did not skip here lately. */
+  offerPasskey?: boolean;
 }
 
 export interface Decision {
@@ -107,12 +118,16 @@ export function nextStep(f: FlowFacts): Decision {
   let userId = j.userId;
 
   // 1. Who: the session's account unless the engine asks for a login (a step-up keeps it), the
-  // user switches, or a password is being recovered.
+  // user switches, or a password is being recovered. Identifier first: a passkey when the
+  // account has one, the password otherwise (or when the user prefers it).
   const adoptable = f.intent === 'step-up' || (f.intent === 'sign-in' && f.prompt !== 'login');
   if (!userId && adoptable && !j.switchAccount && f.session.accountId) {
     userId = decision.adoptSession = f.session.accountId;
   }
-  if (!userId) return { step: j.identifier ? 'password' : 'identifier' };
+  if (!userId) {
+    if (!j.identifier) return { step: 'identifier' };
+    return { step: f.identifierHasPasskey && !j.passwordInstead ? 'passkey' : 'password' };
+  }
 
   const provenHere = j.verifications.some((r) => r.identifies);
   // A password someone else chose is replaced only by who proves the account in this journey:
@@ -152,7 +167,7 @@ export function nextStep(f: FlowFacts): Decision {
   const assurance = assess([...(j.carried ?? []), ...j.verifications]);
   const checking = provenHere || f.intent !== 'sign-in';
   if (m && checking) {
-    const needed = strengthStep(m, f.intent, assurance.twoFactors, j.verifications.map((r) => r.method));
+    const needed = strengthStep(m, f.intent, assurance, j.verifications.map((r) => r.method));
     if (needed) return { ...decision, ...needed };
   }
 
@@ -161,24 +176,55 @@ export function nextStep(f: FlowFacts): Decision {
   const mustChange = f.user?.mustChangePassword || j.passwordOutdated;
   if (mustChange && provenHere && !done.includes('change-password')) return { ...decision, step: 'change-password' };
 
-  // 5. Third-party apps ask for consent.
+  // 5. The passkey offer (seed 004), once, after a sign-in with the password; "skip" goes on.
+  const signedInWithPassword = j.verifications.some((r) => r.method === 'password') && !j.verifications.some((r) => r.method === 'passkey');
+  if (f.offerPasskey && signedInWithPassword && !done.includes('passkey-offer')) return { ...decision, step: 'passkey-offer' };
+
+  // 6. Third-party apps ask for consent.
   if (!f.client.firstParty && f.client.consentMissing && !j.consented) return { ...decision, step: 'consent' };
 
   return decision;
 }
 
 /**
- * The second factor the journey still needs, or undefined. Fails closed: when the tenant or the
- * app asks for two factors and nothing the user has or could set up satisfies it, the journey
- * stops on `mfa-unavailable`, never with a weaker token.
+ * The proof the journey still needs, or undefined. Fails closed: when the tenant or the app asks
+ * for more than the user has or could set up here, the journey stops on `mfa-unavailable`, never
+ * with a weaker token.
  */
-function strengthStep(m: NonNullable<FlowFacts['mfa']>, intent: Intent, twoFactors: boolean, provenMethods: string[]): Decision | undefined {
-  // An app asking for two factors (or a step-up) accepts any factor the user has; otherwise the tenant's list.
+function strengthStep(m: NonNullable<FlowFacts['mfa']>, intent: Intent, assurance: Assurance, provenMethods: string[]): Decision | undefined {
+  // A tenant allowing passkeys only asks for a phishing-resistant sign-in.
+  const passkeysOnly = m.policy === 'required' && m.allowed.length > 0 && m.allowed.every((x) => x === 'passkey');
+  if (passkeysOnly || m.phishingResistant) {
+    const missing = phishingResistantStep(m, assurance);
+    if (missing) return missing;
+  }
+  if (passkeysOnly) return undefined;
+  return secondFactorStep(m, intent, assurance.twoFactors, provenMethods);
+}
+
+/**
+ * A phishing-resistant sign-in: with the passkey the user has; without one, reach the tenant's
+ * level with what the user has (never a password alone where the tenant requires two factors),
+ * create one, then sign in with it.
+ */
+function phishingResistantStep(m: NonNullable<FlowFacts['mfa']>, assurance: Assurance): Decision | undefined {
+  if (assurance.phishingResistant) return undefined;
+  if (m.enrolled.includes('passkey')) return { step: 'passkey' };
+  const tenantLevel: Level = m.policy === 'required' ? '2fa' : '1fa';
+  if (meets(assurance.level, tenantLevel)) return { step: 'enroll-second-factor', methods: ['passkey'] };
+  const existing = m.enrolled.filter((x) => x !== 'passkey');
+  return existing.length > 0 ? { step: 'second-factor', methods: existing } : { step: 'mfa-unavailable' };
+}
+
+/** Two factors, when the tenant or the app asks for them. */
+function secondFactorStep(m: NonNullable<FlowFacts['mfa']>, intent: Intent, twoFactors: boolean, provenMethods: string[]): Decision | undefined {
+  // An app asking for two factors (or a step-up) accepts any factor the user has; otherwise the
+  // tenant's list. A passkey proves two factors by itself, so it satisfies any tenant.
   const forced = m.forced || intent === 'step-up';
-  const usable = m.enrolled.filter((x) => forced || x === 'recovery' || m.allowed.includes(x));
+  const accepted = (x: Factor) => forced || x === 'recovery' || x === 'passkey' || m.allowed.includes(x);
+  const usable = m.enrolled.filter(accepted);
   const hasUsable = usable.some((x) => x !== 'recovery');
-  const hasAllowed =
-    m.enrolled.some((x) => x !== 'recovery' && m.allowed.includes(x)) || provenMethods.some((x) => (m.allowed as string[]).includes(x));
+  const hasAllowed = m.enrolled.some((x) => x !== 'recovery' && accepted(x)) || provenMethods.some((x) => x === 'passkey' || (m.allowed as string[]).includes(x));
 
   if (!twoFactors) {
     const wanted = m.policy === 'required' || forced || (m.policy === 'optional' && hasUsable);

@@ -23,6 +23,8 @@ export interface Challenges {
   sms?: SmsChallenge;
   /** An authenticator-app secret being set up, sealed with the master key. */
   totpSecretSealed?: string;
+  /** The challenge of a passkey ceremony under way: single use, short-lived. */
+  passkey?: { challenge: string; purpose: 'authenticate' | 'register'; expiresAt: number };
 }
 
 export interface Journey {
@@ -41,6 +43,10 @@ export interface Journey {
   verifications: VerificationRecord[];
   /** The user asked to sign in as someone else: ignore the session. */
   switchAccount?: boolean;
+  /** The user chose the password over the passkey their identifier has. */
+  passwordInstead?: boolean;
+  /** What the browser said it can do (set by the page's script): any passkey, or one on this device too. */
+  webauthn?: 'available' | 'platform';
   tenantId?: string | null;
   /** The password typed no longer meets the rules: it must be replaced. */
   passwordOutdated?: boolean;
@@ -51,7 +57,7 @@ export interface Journey {
   locale?: Locale;
   /** The second factor the user chose to prove, or the method being set up. */
   chosenFactor?: Factor;
-  setUpMethod?: 'sms' | 'totp';
+  setUpMethod?: 'sms' | 'totp' | 'passkey';
   challenges: Challenges;
   /** Wrong codes per method in this journey; a new code never resets them. */
   failures: Partial<Record<MethodId, number>>;

@@ -16,6 +16,7 @@ import { loadContext, loadUser, saveJourney } from './context.js';
 import { decide } from './decide.js';
 import { hasJourneyToken, refuseForgery, sameOriginOnly } from './guards.js';
 import { newJourney } from './journey.js';
+import { serveAssets } from './assets.js';
 import { errorPage } from './views/layout.js';
 import { pageContextFor } from './views/provider-pages.js';
 import type { Services } from './services.js';
@@ -38,6 +39,8 @@ export function interactionRouter(services: Services): Router {
     }
     return sc;
   };
+
+  serveAssets(router);
 
   router.get('/callback/:provider', async (ctx) => {
     const upstream = Object.hasOwn(upstreams, ctx.params.provider) ? upstreams[ctx.params.provider] : undefined;
@@ -100,7 +103,7 @@ export function interactionRouter(services: Services): Router {
       const result = await step.json!(sc, (ctx.request.body ?? {}) as Record<string, unknown>);
       await saveJourney(sc);
       ctx.status = result.ok ? 200 : result.status;
-      ctx.body = result.ok ? { next: `/interaction/${sc.uid}` } : { error: result.error, message: result.message };
+      ctx.body = result.ok ? { ...result.data, next: `/interaction/${sc.uid}` } : { error: result.error, message: result.message };
       return;
     }
     await handle(sc, await step.submit!(sc, normalize(ctx.request.body)));

@@ -18,6 +18,7 @@ import type { RecoveryCodes } from '../src/domain/recovery-codes.js';
 import type { TrustedDevices } from '../src/domain/trusted-devices.js';
 import type { Credentials } from '../src/domain/credentials.js';
 import type { CodeAttempts } from '../src/domain/code-attempts.js';
+import type { Passkeys } from '../src/domain/passkeys.js';
 import type { SmsTransport } from '../src/delivery/sms.js';
 import type { SmsSendLimiter } from '../src/security/rate-limits.js';
 
@@ -33,6 +34,9 @@ export interface Services {
   passwords: PasswordAuthenticator;
   credentials: Credentials;
   codeAttempts: CodeAttempts;
+  passkeys: Passkeys;
+  /** How long "skip" on the passkey offer is remembered on a device. */
+  passkeyOfferSkipDays: number;
   events: EventLog;
   defaultLocale: Locale;
   grantTtlSeconds: number;

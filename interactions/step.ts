@@ -43,8 +43,8 @@ export type SubmitResult =
   /** The step ended the interaction itself (e.g. consent denied): nothing more to do. */
   | { ok: 'handled' };
 
-/** A JSON answer: `next` when the journey moved on (the page script then loads the journey again). */
-export type JsonResult = { ok: true } | { ok: false; status: number; error: string; message: string };
+/** A JSON answer: `data` for the page script (ceremony options), else it loads the journey again. */
+export type JsonResult = { ok: true; data?: Record<string, unknown> } | { ok: false; status: number; error: string; message: string };
 
 export interface RenderOptions {
   error?: string;

@@ -2,8 +2,9 @@
  * Required action: set up a second factor the tenant (or the app) requires, inside the journey.
  * The flow sends a user here only when they have no factor to prove, or after they proved the one
  * they have (nothing unproven replaces a verified phone). The method, then its own set-up (a
- * Belgian mobile proven by an SMS code; an authenticator app proven by one code). The first
- * factor set up is followed by recovery codes, drawn here (a POST) and shown once on the next page.
+ * Belgian mobile proven by an SMS code; an authenticator app proven by one code; a passkey created
+ * by its ceremony, then used to sign in). The first factor set up is followed by recovery codes,
+ * drawn here (a POST) and shown once on the next page.
  */
 import { html } from '../views/html.js';
 import { alert, page } from '../views/layout.js';
@@ -11,9 +12,11 @@ import { csrfField } from '../views/forms.js';
 import { chosenMembership, requestMeta, type StepContext, type StepModule, type SubmitResult } from '../step.js';
 import { setUpMethods } from '../methods/index.js';
 import { recordProof, type SetUpMethod } from '../methods/method.js';
+import { passkeyCreation } from '../methods/passkey.js';
+import { passkeyButton, passkeyScripts } from '../views/passkey.js';
 import { trustThisDevice } from '../steps/second-factor.js';
 
-type SetUpId = SetUpMethod['id'];
+type SetUpId = SetUpMethod['id'] | 'passkey';
 
 export const enrollSecondFactorStep: StepModule<'enroll-second-factor'> = {
   name: 'enroll-second-factor',
@@ -24,7 +27,10 @@ export const enrollSecondFactorStep: StepModule<'enroll-second-factor'> = {
     const method = chosenSetUp(sc, offered);
     const tenant = chosenMembership(sc)?.tenantName ?? 'Sesam';
     const action = `/interaction/${sc.uid}/enroll-second-factor`;
-    const body = method
+    const body =
+      method === 'passkey'
+        ? html`<p>${t('passkeyOffer.intro')}</p><p class="notice">${t('passkeyOffer.device')}</p>${passkeyButton(sc, { mode: 'register', step: 'enroll-second-factor', label: t('passkeyOffer.create') })}${passkeyScripts(sc)}`
+        : method
       ? await setUpMethods[method].render(sc, options.values)
       : html`<p>${t('enroll.choose')}</p>
 <form method="post" action="${action}">${csrfField(sc)}<ul class="choices">${offered.map(
@@ -50,26 +56,43 @@ ${offered.length > 1 && method ? html`<form method="post" action="${action}">${c
       return { ok: false, error: '', status: 200 };
     }
     const method = chosenSetUp(sc, offered);
-    if (!method) return { ok: false, error: t('enroll.notAllowed') };
+    if (!method || method === 'passkey') return { ok: false, error: method ? '' : t('enroll.notAllowed'), status: method ? 200 : 400 };
     const outcome = await setUpMethods[method].submit(sc, form);
     if (!outcome.done) {
       return { ok: false, error: outcome.error ?? '', status: outcome.status, values: { ...outcome.values, ...(outcome.notice ? { notice: outcome.notice } : {}) } };
     }
     recordProof(sc, setUpMethods[method].method);
-    sc.journey.setUpMethod = undefined;
-    sc.journey.done = [...new Set([...(sc.journey.done ?? []), 'enroll-second-factor' as const])];
-    // Recovery codes come with the first second factor only; later ones keep the codes.
-    if ((await sc.services.recoveryCodes.remaining(sc.user!.id)) === 0) {
-      const codes = await sc.services.credentials.issueRecoveryCodes(sc.user!.id, { meta: requestMeta(sc) });
-      sc.journey.recoveryCodesSealed = sc.services.cipher.encrypt(JSON.stringify(codes), `journey:${sc.uid}`);
-    }
+    await setUpDone(sc, { recoveryCodes: true });
     await trustThisDevice(sc, form.trust === 'on');
+    return { ok: true };
+  },
+
+  /** A passkey being created: its ceremony. Creating proves nothing yet; the flow then asks to sign in with it. */
+  async json(sc, body) {
+    if (chosenSetUp(sc, setUpOffered(sc)) !== 'passkey') return { ok: false, status: 400, error: 'invalid_request', message: sc.pc.t('enroll.notAllowed') };
+    const outcome = await passkeyCreation(sc, body);
+    if (outcome !== 'created') return outcome;
+    await setUpDone(sc, { recoveryCodes: false });
     return { ok: true };
   },
 };
 
+/**
+ * Recovery codes come with the first code factor (SMS, authenticator) only; later ones keep the
+ * codes. A passkey brings none: it is often synced, and a code could never stand in for it where a
+ * phishing-resistant sign-in is required.
+ */
+async function setUpDone(sc: StepContext, options: { recoveryCodes: boolean }): Promise<void> {
+  sc.journey.setUpMethod = undefined;
+  sc.journey.done = [...new Set([...(sc.journey.done ?? []), 'enroll-second-factor' as const])];
+  if (options.recoveryCodes && (await sc.services.recoveryCodes.remaining(sc.user!.id)) === 0) {
+    const codes = await sc.services.credentials.issueRecoveryCodes(sc.user!.id, { meta: requestMeta(sc) });
+    sc.journey.recoveryCodesSealed = sc.services.cipher.encrypt(JSON.stringify(codes), `journey:${sc.uid}`);
+  }
+}
+
 function setUpOffered(sc: StepContext): SetUpId[] {
-  return (sc.decision.methods ?? []).filter((m): m is SetUpId => m in setUpMethods);
+  return (sc.decision.methods ?? []).filter((m): m is SetUpId => m in setUpMethods || m === 'passkey');
 }
 
 function chosenSetUp(sc: StepContext, offered: SetUpId[]): SetUpId | undefined {

@@ -1,7 +1,8 @@
 /**
- * Every way in, by what the journey needs of it: second factors typed as a code, those that can be
- * set up inside a sign-in, and upstream providers answered at /interaction/callback/:provider
- * (none yet: Google, itsme and other OpenID providers plug in here).
+ * Every way in, by what the journey needs of it: second factors typed as a code, the passkey (a
+ * ceremony, methods/passkey.ts), those that can be set up inside a sign-in, and upstream providers
+ * answered at /interaction/callback/:provider (none yet: Google, itsme and other OpenID
+ * providers plug in here).
  */
 import type { Factor } from '../flow.js';
 import type { MethodModule, CodeMethod, SetUpMethod } from './method.js';
@@ -10,8 +11,12 @@ import { passwordMethod } from './password.js';
 import { smsMethod, smsSetUp } from './sms.js';
 import { totpMethod, totpSetUp } from './totp.js';
 import { recoveryMethod } from './recovery.js';
+import { passkeyMethod } from './passkey.js';
 
-export const codeMethods: Record<Factor, CodeMethod> = { sms: smsMethod, totp: totpMethod, recovery: recoveryMethod };
+/** Factors proven by typing a code (a passkey runs a ceremony instead: methods/passkey.ts). */
+export type CodeFactor = Exclude<Factor, 'passkey'>;
+
+export const codeMethods: Record<CodeFactor, CodeMethod> = { sms: smsMethod, totp: totpMethod, recovery: recoveryMethod };
 
 export const setUpMethods: Record<SetUpMethod['id'], SetUpMethod> = { sms: smsSetUp, totp: totpSetUp };
 
@@ -23,4 +28,4 @@ export interface UpstreamMethod extends MethodModule {
 
 export const upstreams: Record<string, UpstreamMethod> = {};
 
-export { passwordMethod };
+export { passwordMethod, passkeyMethod };

@@ -1,8 +1,20 @@
-/** Identifier first: only the login or e-mail here (login_hint pre-fills it); nothing is looked up yet. */
+/**
+ * Identifier first: the login or e-mail (login_hint pre-fills it), or a passkey without typing
+ * anything — the "sign in with a passkey" button (discoverable credentials) or the browser's
+ * autofill on the identifier field (conditional mediation, `autocomplete="username webauthn"`).
+ * Nothing is looked up for a typed identifier here.
+ */
 import { html } from '../views/html.js';
 import { alert, page } from '../views/layout.js';
 import { csrfField, postButton } from '../views/forms.js';
-import type { StepModule } from '../step.js';
+import { passkeyButton, passkeyScripts, webauthnField } from '../views/passkey.js';
+import { passkeySignIn } from '../methods/passkey.js';
+import type { StepContext, StepModule } from '../step.js';
+
+/** What the page's script said the browser can do, kept for the next steps. */
+export function rememberCapability(sc: StepContext, form: Record<string, string>): void {
+  if (form.webauthn === 'available' || form.webauthn === 'platform') sc.journey.webauthn = form.webauthn;
+}
 
 export const identifierStep: StepModule<'identifier'> = {
   name: 'identifier',
@@ -17,11 +29,17 @@ export const identifierStep: StepModule<'identifier'> = {
 ${alert(options.error)}
 <form method="post" action="/interaction/${sc.uid}/identifier" novalidate>
 ${csrfField(sc)}
+${webauthnField()}
 <label for="identifier">${t('identifier.label')}</label>
-<input id="identifier" name="identifier" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus value="${value}">
+<input id="identifier" name="identifier" type="text" autocomplete="username webauthn" autocapitalize="none" spellcheck="false" required autofocus value="${value}"
+ data-passkey-autofill data-url="/interaction/${sc.uid}/identifier" data-csrf="${sc.journey.csrf}" data-msg-cancelled="" data-msg-failed="${t('passkey.failed')}" data-msg-unsupported="">
 <button type="submit">${t('common.continue')}</button>
 </form>
-${postButton(sc, 'abort', t('common.cancel'), 'secondary')}`,
+<div class="passkey-way">
+${passkeyButton(sc, { mode: 'authenticate', step: 'identifier', label: t('passkey.signIn'), secondary: true })}
+</div>
+${postButton(sc, 'abort', t('common.cancel'), 'secondary')}
+${passkeyScripts(sc)}`,
     );
   },
 
@@ -29,6 +47,13 @@ ${postButton(sc, 'abort', t('common.cancel'), 'secondary')}`,
     const identifier = (form.identifier ?? '').trim();
     if (!identifier || identifier.length > 320) return { ok: false, error: sc.pc.t('identifier.required') };
     sc.journey.identifier = identifier;
+    sc.journey.passwordInstead = false;
+    rememberCapability(sc, form);
     return { ok: true };
+  },
+
+  /** A passkey chosen from the button or from autofill: it names its own account. */
+  async json(sc, body) {
+    return passkeySignIn(sc, body);
   },
 };

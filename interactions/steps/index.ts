@@ -10,10 +10,13 @@ import { mfaUnavailableStep } from './mfa-unavailable.js';
 import { enrollSecondFactorStep } from '../actions/enroll-second-factor.js';
 import { recoveryCodesStep } from '../actions/recovery-codes.js';
 import { changePasswordStep } from '../actions/change-password.js';
+import { passkeyStep } from './passkey.js';
+import { passkeyOfferStep } from '../actions/passkey-offer.js';
 
 export const steps: StepRegistry = {
   identifier: identifierStep,
   password: passwordStep,
+  passkey: passkeyStep,
   tenant: tenantStep,
   'no-access': noAccessStep,
   'second-factor': secondFactorStep,
@@ -21,5 +24,6 @@ export const steps: StepRegistry = {
   'enroll-second-factor': enrollSecondFactorStep,
   'recovery-codes': recoveryCodesStep,
   'change-password': changePasswordStep,
+  'passkey-offer': passkeyOfferStep,
   consent: consentStep,
 };

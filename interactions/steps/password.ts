@@ -9,6 +9,8 @@ import { html } from '../views/html.js';
 import { clock } from '../views/clock.js';
 import { alert, page } from '../views/layout.js';
 import { csrfField, postButton } from '../views/forms.js';
+import { passkeyScripts, webauthnField } from '../views/passkey.js';
+import { rememberCapability } from './identifier.js';
 import { readDeviceToken } from '../device-cookie.js';
 import { passwordMethod } from '../methods/index.js';
 import { recordProof } from '../methods/method.js';
@@ -41,6 +43,7 @@ export const passwordStep: StepModule<'password'> = {
 ${alert(options.error)}
 <form method="post" action="/interaction/${sc.uid}/password" novalidate>
 ${csrfField(sc)}
+${webauthnField()}
 <input type="text" name="username" autocomplete="username" value="${sc.journey.identifier}" hidden>
 <label for="password">${t('password.label')}</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required autofocus>
@@ -49,11 +52,22 @@ ${csrfField(sc)}
 </form>
 <p class="notice">${notice}</p>
 <p class="notice">${t('password.forgot', { contact })}</p>
-${postButton(sc, 'restart', t('common.notYou'))}`,
+${
+  sc.journey.passwordInstead
+    ? html`<form method="post" action="/interaction/${sc.uid}/password">${csrfField(sc)}<button type="submit" name="action" value="passkey" class="secondary">${t('passkey.insteadOfPassword')}</button></form>`
+    : ''
+}
+${postButton(sc, 'restart', t('common.notYou'))}
+${passkeyScripts(sc)}`,
     );
   },
 
   async submit(sc, form) {
+    if (form.action === 'passkey') {
+      sc.journey.passwordInstead = false;
+      return { ok: true };
+    }
+    rememberCapability(sc, form);
     const password = form.password ?? '';
     sc.journey.remember = form.remember === 'on';
     if (!password) return { ok: false, error: sc.pc.t('password.required'), values: form };

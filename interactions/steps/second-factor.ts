@@ -11,8 +11,9 @@ import { codeInput, trustCheckbox } from '../views/code-form.js';
 import { csrfField } from '../views/forms.js';
 import { writeDeviceToken } from '../device-cookie.js';
 import { chosenPolicy, requestMeta, type StepContext, type StepModule, type SubmitResult } from '../step.js';
-import type { Factor } from '../flow.js';
-import { codeMethods } from '../methods/index.js';
+import { codeMethods, type CodeFactor } from '../methods/index.js';
+import { passkeySignIn } from '../methods/passkey.js';
+import { passkeyButton, passkeyScripts } from '../views/passkey.js';
 import { recordProof, type CheckOutcome } from '../methods/method.js';
 import { MAX_JOURNEY_FAILURES } from '../methods/limits.js';
 import { strictestLockout } from '../../src/model/tenant-policy.js';
@@ -23,8 +24,16 @@ export const secondFactorStep: StepModule<'second-factor'> = {
   async render(sc, options = {}) {
     const { t } = sc.pc;
     const offered = offeredFactors(sc);
-    const method = codeMethods[currentFactor(sc, offered)];
     const policy = chosenPolicy(sc);
+    const withPasskey = (sc.decision.methods ?? []).includes('passkey');
+    const passkey = withPasskey
+      ? html`${passkeyButton(sc, { mode: 'authenticate', step: 'second-factor', label: t('passkey.use'), auto: offered.length === 0, secondary: offered.length > 0 })}${passkeyScripts(sc)}`
+      : '';
+    if (offered.length === 0) {
+      // The passkey is the only way the user has: its ceremony is the whole page.
+      return page(sc.pc, t('mfa.title'), html`<h1>${t('mfa.title')}</h1>${alert(options.error)}<p>${t('passkey.intro')}</p>${passkey}`);
+    }
+    const method = codeMethods[currentFactor(sc, offered)];
     const others = offered.filter((m) => m !== method.id);
     const action = `/interaction/${sc.uid}/second-factor`;
     const form = method.ready(sc)
@@ -56,17 +65,25 @@ ${
       )}</ul></form>`
     : ''
 }
+${passkey}
 <p class="notice">${t('mfa.noApp', { contact: policy.contact || t('password.defaultContact') })}</p>`,
     );
+  },
+
+  /** The passkey, when the user has one: it proves two factors at once. */
+  async json(sc, body) {
+    if (!(sc.decision.methods ?? []).includes('passkey')) return { ok: false, status: 400, error: 'invalid_request', message: sc.pc.t('passkey.failed') };
+    return passkeySignIn(sc, body, { userId: sc.user!.id });
   },
 
   async submit(sc, form): Promise<SubmitResult> {
     const { t } = sc.pc;
     const offered = offeredFactors(sc);
     if (form.switch) {
-      if (offered.includes(form.switch as Factor)) sc.journey.chosenFactor = form.switch as Factor;
+      if (offered.includes(form.switch as CodeFactor)) sc.journey.chosenFactor = form.switch as CodeFactor;
       return { ok: false, error: '', status: 200 };
     }
+    if (offered.length === 0) return { ok: false, error: '', status: 200 };
     const method = codeMethods[currentFactor(sc, offered)];
     if (form.action === 'send') {
       if (!method.send) return { ok: false, error: '', status: 200 };
@@ -101,19 +118,20 @@ ${
   },
 };
 
-/** What the flow offers, the user's preferred factor first and recovery codes last. */
-function offeredFactors(sc: StepContext): Factor[] {
-  const offered = (sc.decision.methods ?? []).filter((m): m is Factor => m in codeMethods);
-  const rank = (f: Factor) => (f === sc.user?.preferredFactor ? 0 : f === 'recovery' ? 2 : 1);
+/** The code factors the flow offers, the user's preferred one first and recovery codes last. */
+function offeredFactors(sc: StepContext): CodeFactor[] {
+  const offered = (sc.decision.methods ?? []).filter((m): m is CodeFactor => m in codeMethods);
+  const rank = (f: CodeFactor) => (f === sc.user?.preferredFactor ? 0 : f === 'recovery' ? 2 : 1);
   return [...offered].sort((a, b) => rank(a) - rank(b));
 }
 
-function currentFactor(sc: StepContext, offered: Factor[]): Factor {
-  return sc.journey.chosenFactor && offered.includes(sc.journey.chosenFactor) ? sc.journey.chosenFactor : offered[0];
+function currentFactor(sc: StepContext, offered: CodeFactor[]): CodeFactor {
+  const chosen = sc.journey.chosenFactor;
+  return chosen && chosen !== 'passkey' && offered.includes(chosen) ? chosen : offered[0];
 }
 
 /** The factors offered are not among the tenant's: the user proves one before setting up another. */
-function proveFirst(sc: StepContext, offered: Factor[]): boolean {
+function proveFirst(sc: StepContext, offered: CodeFactor[]): boolean {
   const policy = chosenPolicy(sc);
   return policy.mfa === 'required' && !offered.some((m) => m !== 'recovery' && policy.methods.includes(m));
 }

@@ -32,6 +32,8 @@ function journeyServices(settings: Settings, stores: Stores, repos: Repositories
     origin: new URL(settings.issuer).origin,
     credentials: domain.credentials,
     codeAttempts: domain.codeAttempts,
+    passkeys: domain.passkeys,
+    passkeyOfferSkipDays: settings.webauthn.offerSkipDays,
     journeys: new JourneyStore(kv, TTL.Interaction),
     kv,
     users,

@@ -33,6 +33,8 @@ export const tenantPolicySchema = z
     locale: z.enum(['fr', 'nl', 'de', 'en']).optional(),
     /** Minimum length of a password; a member whose password is shorter must change it at the next sign-in. */
     minPasswordLength: z.number().int().min(12).max(128).default(12),
+    /** After a sign-in with the password, offer to create a passkey on a device that can hold one (seed 004). */
+    offerPasskeys: z.boolean().default(true),
   })
   .strict();
 

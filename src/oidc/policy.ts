@@ -1,11 +1,12 @@
 /**
  * The engine's interaction policy: its own login and consent prompts, plus
  * - `select_account` (requestable): the user may switch tenant or account;
- * - a login check: `acr_values` asking for two factors when the session has one;
+ * - a login check: `acr_values` asking for more than the session proved (two factors, or a
+ *   phishing-resistant sign-in): the journey then steps the session up;
  * - a consent check: an `organization` parameter naming another tenant than the session's grant.
  */
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
-import { ACR_2FA, wantsTwoFactors } from '../domain/assurance.js';
+import { levelOf, meets, requestedLevel } from '../domain/assurance.js';
 
 const { Prompt, Check, base } = interactionPolicy;
 
@@ -13,13 +14,11 @@ export function interactionPolicyFor(options: { grantTenant: (grantId: string) =
   const policy = base();
 
   policy.get('login')!.checks.add(
-    new Check('acr_2fa', 'two factors are asked for', (ctx: KoaContextWithOIDC) => {
+    new Check('acr_2fa', 'a stronger sign-in is asked for', (ctx: KoaContextWithOIDC) => {
       const { oidc } = ctx;
-      if (!oidc.session?.accountId) return Check.NO_NEED_TO_PROMPT;
-      if (wantsTwoFactors(oidc.params?.acr_values as string | undefined) && oidc.session.acr !== ACR_2FA && !oidc.result?.login) {
-        return Check.REQUEST_PROMPT;
-      }
-      return Check.NO_NEED_TO_PROMPT;
+      if (!oidc.session?.accountId || oidc.result?.login) return Check.NO_NEED_TO_PROMPT;
+      const wanted = requestedLevel(oidc.params?.acr_values as string | undefined);
+      return meets(levelOf(oidc.session.acr), wanted) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
     }),
   );
 

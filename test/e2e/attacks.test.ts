@@ -454,25 +454,31 @@ describe('attacks on the second factor and the journey (PostgreSQL + Redis)', ()
     expect(isIdentifierPage(await other.post('restart', {}))).toBe(true);
   });
 
-  it('JSON submissions (the WebAuthn ceremonies next) need the token in a header and a step that takes JSON', async () => {
+  it('JSON submissions (the WebAuthn ceremonies) need the token in a header and a step that takes JSON', async () => {
     const c = s.client();
     await c.start();
     const csrf = await c.csrf();
-    const send = (step: string, headers: Record<string, string>) =>
-      c.fetch(`${c.interaction}/${step}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ identifier: 'forged' }) });
+    const send = (step: string, headers: Record<string, string>, body: Record<string, unknown> = { action: 'options' }) =>
+      c.fetch(`${c.interaction}/${step}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
     const forged = await send('identifier', {});
     expect(forged.status).toBe(403);
     expect(JSON.parse(forged.html)).toMatchObject({ error: 'invalid_csrf' });
     const cross = await send('identifier', { 'x-csrf-token': csrf, 'sec-fetch-site': 'cross-site' });
     expect(cross.status).toBe(403);
     expect(JSON.parse(cross.html)).toMatchObject({ error: 'cross_site' });
-    const formOnly = await send('identifier', { 'x-csrf-token': csrf });
+    // The identifier page takes a passkey ceremony as JSON: a malformed one is refused in JSON.
+    const malformed = await send('identifier', { 'x-csrf-token': csrf }, { action: 'verify', response: { id: 'x' } });
+    expect(malformed.status).toBe(400);
+    expect(JSON.parse(malformed.html)).toHaveProperty('message');
+    // The password page takes only a form.
+    await c.post('identifier', { identifier: 'forged' });
+    const formOnly = await send('password', { 'x-csrf-token': csrf });
     expect(formOnly.status).toBe(415);
     expect(JSON.parse(formOnly.html)).toMatchObject({ error: 'form_expected', next: c.interaction });
-    const stale = await send('password', { 'x-csrf-token': csrf });
+    const stale = await send('identifier', { 'x-csrf-token': csrf });
     expect(stale.status).toBe(409);
     expect(JSON.parse(stale.html)).toMatchObject({ error: 'stale_step', next: c.interaction });
-    expect(isIdentifierPage(await c.current())).toBe(true); // nothing moved
+    expect((await c.current()).html).toContain('autocomplete="current-password"'); // nothing moved
   });
 
   it('an unknown upstream provider at the callback route gets a plain page, never a 500', async () => {

@@ -91,7 +91,7 @@ describe('credential changes, end to end', () => {
     // The old browser: asked who it is, not handed a "choose a new password" page.
     const page = await context.newPage();
     await page.goto((await authorizationRequest(rp)).url.href);
-    expect(await page.locator('input[autocomplete="username"]:not([hidden])').count()).toBe(1);
+    expect(await page.locator('input[autocomplete~="username"]:not([hidden])').count()).toBe(1);
     expect(await page.locator('input[autocomplete="new-password"]').count()).toBe(0);
     // The old password no longer works; the initial one leads to the forced change.
     await fillIdentifier(page, 'anna');
@@ -126,7 +126,7 @@ describe('credential changes, end to end', () => {
     // The phone's browser session ended too; the laptop's goes on without a password.
     const again = await phone.newPage();
     await again.goto((await authorizationRequest(rp)).url.href);
-    expect(await again.locator('input[autocomplete="username"]:not([hidden])').count()).toBe(1);
+    expect(await again.locator('input[autocomplete~="username"]:not([hidden])').count()).toBe(1);
     const stillIn = await laptop.newPage();
     const req = await authorizationRequest(rp);
     await stillIn.goto(req.url.href);

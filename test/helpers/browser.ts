@@ -132,7 +132,7 @@ export async function submit(page: Page, selector = 'button[type="submit"]'): Pr
 }
 
 export async function fillIdentifier(page: Page, identifier: string): Promise<void> {
-  await page.fill('input[autocomplete="username"]:not([hidden])', identifier);
+  await page.fill('input[autocomplete~="username"]:not([hidden])', identifier);
   await submit(page);
 }
 

@@ -26,7 +26,7 @@ const at = 1_700_000_000_000;
 const pwd: VerificationRecord = { method: 'password', at, amr: ['pwd'], factors: ['knowledge'], identifies: true };
 const sms: VerificationRecord = { method: 'sms', at, amr: ['sms'], factors: ['possession'], identifies: false };
 const otp: VerificationRecord = { method: 'totp', at, amr: ['otp'], factors: ['possession'], identifies: false };
-const passkey: VerificationRecord = { method: 'passkey', at, amr: ['hwk', 'user'], factors: ['possession', 'inherence'], identifies: true };
+const passkey: VerificationRecord = { method: 'passkey', at, amr: ['hwk', 'user'], factors: ['possession', 'inherence'], identifies: true, phishingResistant: true };
 const google: VerificationRecord = { method: 'upstream:google', at, amr: ['fed'], factors: ['knowledge'], identifies: true };
 const itsme: VerificationRecord = { method: 'upstream:itsme', at, amr: ['fed', 'swk'], factors: ['possession', 'knowledge'], identifies: true };
 /** An e-mailed link identifies the account but is no authenticator (NIST SP 800-63B): it proves no factor. */
@@ -43,6 +43,7 @@ const mfa = (over: Partial<Mfa>): Mfa => ({
   firstConnectionToTenant: false,
   deviceTrusted: false,
   forced: false,
+  phishingResistant: false,
   ...over,
 });
 const j = { ...proven, tenantId: 't1' };
@@ -127,32 +128,45 @@ function mfaRows(): Row[] {
     ['only recovery codes left: prove one before setting up', { journey: j, mfa: mfa({ enrolled: ['recovery'] }) }, { step: 'second-factor', methods: ['recovery'] }],
 
     // Fail closed: never a token below the tenant's policy or the app's request.
-    ['required, only passkeys allowed, none can be set up here: the fail-closed page', { journey: j, mfa: mfa({ allowed: ['passkey'], setUp: [] }) }, { step: 'mfa-unavailable' }],
     [
-      'required, only passkeys allowed, phone verified: fail closed at once (no SMS spent on it)',
-      { journey: j, mfa: mfa({ allowed: ['passkey'], setUp: [], enrolled: ['sms'] }) },
+      'required, only passkeys allowed, a password and nothing else: never a passkey on a password alone, fail closed',
+      { journey: j, mfa: mfa({ allowed: ['passkey'], setUp: ['passkey'] }) },
       { step: 'mfa-unavailable' },
     ],
     ['the app forces it, nothing enrolled, nothing the tenant offers: fail closed', { journey: j, mfa: mfa({ policy: 'off', allowed: ['passkey'], setUp: [], forced: true }) }, { step: 'mfa-unavailable' }],
     ['2FA off, forced, nothing enrolled: set one up from the tenant list', { journey: j, mfa: mfa({ policy: 'off', forced: true }) }, { step: 'enroll-second-factor', methods: ['sms', 'totp'] }],
     [
       'proven with a factor the tenant dropped, nothing it allows can be set up: fail closed',
-      { journey: { ...j, verifications: [pwd, sms] }, mfa: mfa({ allowed: ['passkey'], setUp: [], enrolled: ['sms'], forced: true }) },
+      { journey: { ...j, verifications: [pwd, sms] }, mfa: mfa({ allowed: ['totp'], setUp: [], enrolled: ['sms'] }) },
       { step: 'mfa-unavailable' },
     ],
   ];
 }
 
-/** Passkeys and upstream providers arrive with the next issues; their records already count. */
+/** Passkeys, and upstream providers (their records already count). */
 function otherWaysInRows(): Row[] {
+  const pk = (over: Partial<Mfa>) => mfa({ allowed: ['passkey'], setUp: ['passkey'], ...over });
   return [
+    // Identifier first, then the passkey.
+    ['identifier of an account with a passkey: the passkey, no password page', { journey: { identifier: 'marie' }, identifierHasPasskey: true }, { step: 'passkey' }],
+    ['... unless the user asked for the password instead', { journey: { identifier: 'marie', passwordInstead: true }, identifierHasPasskey: true }, { step: 'password' }],
+    ['identifier without a passkey (or unknown): the password', { journey: { identifier: 'marie' }, identifierHasPasskey: false }, { step: 'password' }],
+    ['signed in with a passkey (identifier, usernameless or autofill): no second factor, no offer', { journey: { ...j, verifications: [passkey] }, mfa: mfa({ enrolled: ['sms', 'passkey'] }), offerPasskey: true }, { step: 'finish' }],
+    ['a passkey counts as the second factor too, even where the tenant lists codes only', { journey: j, mfa: mfa({ allowed: ['sms'], enrolled: ['passkey'] }) }, { step: 'second-factor', methods: ['passkey'] }],
+    // The offer (seed 004): once, after a password sign-in, on a device that can hold one.
+    ['password sign-in on a device with a platform authenticator: offer a passkey', { journey: j, eligibleTenants: ['t1'], offerPasskey: true }, { step: 'passkey-offer' }],
+    ['offer declined or done: go on', { journey: { ...j, done: ['passkey-offer'] }, offerPasskey: true }, { step: 'finish' }],
+    ['offer after the second factor and the password change', { journey: j, user: { mustChangePassword: true }, mfa: mfa({ enrolled: ['sms'] }), offerPasskey: true }, { step: 'second-factor', methods: ['sms'] }],
+    ['no offer to a session adopted without a proof', { prompt: 'consent', session: { accountId: 'u1' }, journey: { tenantId: 't1' }, offerPasskey: true }, { step: 'finish', adoptSession: 'u1' }],
+    // Phishing-resistant sign-in: a tenant allowing passkeys only, or acr_values=…:phr.
+    ['passkey-only tenant, user with a passkey who typed the password: the passkey now', { journey: j, mfa: pk({ enrolled: ['passkey'] }) }, { step: 'passkey' }],
+    ['passkey-only tenant, password and SMS proven, no passkey yet: create one', { journey: { ...j, verifications: [pwd, sms] }, mfa: pk({ enrolled: ['sms'] }) }, { step: 'enroll-second-factor', methods: ['passkey'] }],
+    ['passkey-only tenant, just created: now sign in with it', { journey: { ...j, verifications: [pwd, sms], done: ['enroll-second-factor'] }, mfa: pk({ enrolled: ['sms', 'passkey'] }) }, { step: 'passkey' }],
+    ['passkey-only tenant, the trusted device does not spare it', { journey: j, mfa: pk({ enrolled: ['passkey'], deviceTrusted: true }) }, { step: 'passkey' }],
+    ['the app asks phr in a tenant that does not require 2FA: a password is its level, create a passkey', { journey: j, mfa: mfa({ policy: 'off', phishingResistant: true, forced: true }) }, { step: 'enroll-second-factor', methods: ['passkey'] }],
+    ['the app asks phr, user with a passkey: the passkey', { journey: j, mfa: mfa({ policy: 'off', phishingResistant: true, forced: true, enrolled: ['passkey'] }) }, { step: 'passkey' }],
     ['a passkey with user verification is two factors: nothing more asked', { journey: { ...j, verifications: [passkey] }, mfa: mfa({ enrolled: ['sms'] }) }, { step: 'finish' }],
     ['passkey-only tenant, signed in with a passkey: finish', { journey: { ...j, verifications: [passkey] }, mfa: mfa({ allowed: ['passkey'], setUp: ['passkey'], enrolled: [] }) }, { step: 'finish' }],
-    [
-      'passkey-only tenant, user without a passkey who proved password and SMS: must create one',
-      { journey: { ...j, verifications: [pwd, sms] }, mfa: mfa({ allowed: ['passkey'], setUp: ['passkey'], enrolled: ['sms'] }) },
-      { step: 'enroll-second-factor', methods: ['passkey'] },
-    ],
     [
       'passkey-only tenant, password alone: prove the phone before creating a passkey',
       { journey: j, mfa: mfa({ allowed: ['passkey'], setUp: ['passkey'], enrolled: ['sms'] }) },
@@ -206,12 +220,14 @@ describe('nextStep', () => {
 });
 
 describe('assess: acr and amr from the records, in one place', () => {
-  it.each<[string, VerificationRecord[], { acr: string; amr: string[] }]>([
+  it.each<[string, VerificationRecord[], { acr: string; amr?: string[] }]>([
     ['password alone', [pwd], { acr: 'urn:sesam:acr:1fa', amr: ['pwd'] }],
     ['password and SMS', [pwd, sms], { acr: 'urn:sesam:acr:2fa', amr: ['pwd', 'sms', 'mfa'] }],
     ['password and authenticator', [pwd, otp], { acr: 'urn:sesam:acr:2fa', amr: ['pwd', 'otp', 'mfa'] }],
     ['two codes of the same kind are still one factor', [sms, otp], { acr: 'urn:sesam:acr:1fa', amr: ['sms', 'otp'] }],
-    ['a passkey with user verification', [passkey], { acr: 'urn:sesam:acr:2fa', amr: ['hwk', 'user', 'mfa'] }],
+    ['a passkey with user verification: phishing-resistant', [passkey], { acr: 'urn:sesam:acr:phr', amr: ['hwk', 'user', 'mfa'] }],
+    ['a session that signed in with a passkey stays phishing-resistant', [sessionRecord(['swk', 'user', 'mfa'], at, 'urn:sesam:acr:phr')!], { acr: 'urn:sesam:acr:phr', amr: ['swk', 'user', 'mfa'] }],
+    ['a session of two factors stepped up with a passkey: phishing-resistant', [sessionRecord(['pwd', 'sms', 'mfa'], at, 'urn:sesam:acr:2fa')!, passkey], { acr: 'urn:sesam:acr:phr' }],
     ['federated plus a code', [google, otp], { acr: 'urn:sesam:acr:2fa', amr: ['fed', 'otp', 'mfa'] }],
     ['a session that proved a password, stepped up with SMS', [sessionRecord(['pwd'], at)!, sms], { acr: 'urn:sesam:acr:2fa', amr: ['pwd', 'sms', 'mfa'] }],
   ])('%s', (_name, records, expected) => {
@@ -224,7 +240,7 @@ describe('the step registry', () => {
     // @ts-expect-error: a registry without the consent step is refused by the type checker.
     const incomplete: StepRegistry = { ...steps, consent: undefined };
     expect(incomplete.consent).toBeUndefined();
-    const pages = ['identifier', 'password', 'tenant', 'no-access', 'second-factor', 'enroll-second-factor', 'mfa-unavailable', 'recovery-codes', 'change-password', 'consent'];
+    const pages = ['identifier', 'password', 'passkey', 'passkey-offer', 'tenant', 'no-access', 'second-factor', 'enroll-second-factor', 'mfa-unavailable', 'recovery-codes', 'change-password', 'consent'];
     expect(Object.keys(steps).sort()).toEqual([...pages].sort());
     for (const [name, step] of Object.entries(steps)) expect(step.name).toBe(name);
   });
