@@ -231,10 +231,13 @@ function secondFactorStep(m: NonNullable<FlowFacts['mfa']>, intent: Intent, twoF
     const spared = m.deviceTrusted && !m.firstConnectionToTenant && !forced && intent === 'sign-in';
     if (!wanted || spared) return undefined;
     if (hasUsable) return { step: 'second-factor', methods: usable };
-    if (m.setUp.length === 0) return { step: 'mfa-unavailable' };
+    // A passkey is created only by an account proven to its tenant's level: never on a password
+    // alone where the tenant requires two factors (a code factor is set up first, then offered).
+    const setUp = m.policy === 'required' ? m.setUp.filter((x) => x !== 'passkey') : m.setUp;
+    if (setUp.length === 0) return { step: 'mfa-unavailable' };
     // Whoever has a second factor proves it before adding another: nothing unproven replaces it.
     if (m.enrolled.length > 0) return { step: 'second-factor', methods: m.enrolled };
-    return { step: 'enroll-second-factor', methods: m.setUp };
+    return { step: 'enroll-second-factor', methods: setUp };
   }
 
   // Two factors proven, but with one the tenant no longer allows: set up one it allows.

@@ -165,6 +165,16 @@ function otherWaysInRows(): Row[] {
     ['passkey-only tenant, the trusted device does not spare it', { journey: j, mfa: pk({ enrolled: ['passkey'], deviceTrusted: true }) }, { step: 'passkey' }],
     ['the app asks phr in a tenant that does not require 2FA: a password is its level, create a passkey', { journey: j, mfa: mfa({ policy: 'off', phishingResistant: true, forced: true }) }, { step: 'enroll-second-factor', methods: ['passkey'] }],
     ['the app asks phr, user with a passkey: the passkey', { journey: j, mfa: mfa({ policy: 'off', phishingResistant: true, forced: true, enrolled: ['passkey'] }) }, { step: 'passkey' }],
+    [
+      'a 2FA tenant allowing codes and passkeys, user with nothing: a code factor first, never a passkey on a password alone',
+      { journey: j, mfa: mfa({ allowed: ['totp', 'passkey'], setUp: ['totp', 'passkey'] }) },
+      { step: 'enroll-second-factor', methods: ['totp'] },
+    ],
+    [
+      'an optional-2FA tenant, the app asks for two factors, user with nothing: a passkey may be set up (the tenant level is a password)',
+      { journey: j, mfa: mfa({ policy: 'optional', forced: true, allowed: ['totp', 'passkey'], setUp: ['totp', 'passkey'] }) },
+      { step: 'enroll-second-factor', methods: ['totp', 'passkey'] },
+    ],
     ['a passkey with user verification is two factors: nothing more asked', { journey: { ...j, verifications: [passkey] }, mfa: mfa({ enrolled: ['sms'] }) }, { step: 'finish' }],
     ['passkey-only tenant, signed in with a passkey: finish', { journey: { ...j, verifications: [passkey] }, mfa: mfa({ allowed: ['passkey'], setUp: ['passkey'], enrolled: [] }) }, { step: 'finish' }],
     [
