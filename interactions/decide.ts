@@ -29,7 +29,7 @@ export async function decide(sc: StepContext): Promise<StepName> {
     clientRestricted: sc.client.tenants !== null,
     client: { firstParty: sc.client.firstParty, consentMissing: details.prompt.name === 'consent' || !details.grantId },
     mfa,
-    identifierHasPasskey: await identifierHasPasskey(sc),
+    identifierHasPasskey: journey.userId ? undefined : journey.identifierHasPasskey,
     offerPasskey,
   });
   sc.decision = decision;
@@ -82,18 +82,6 @@ async function mfaFacts(sc: StepContext): Promise<NonNullable<FlowFacts['mfa']>>
   // Sparing follows the tenant being entered: its days, counted from when the device was trusted.
   const deviceTrusted = await sc.services.trustedDevices.isTrusted(user.id, readDeviceToken(sc.ctx, user.id), policy.trustedDeviceDays);
   return { ...base, enrolled, deviceTrusted };
-}
-
-/**
- * Identifier first: does the typed identifier's account have a passkey this browser could use?
- * (Only asked when the page's script said the browser can run a ceremony; an unknown account
- * simply has none, and goes to the password page like everyone without one.)
- */
-async function identifierHasPasskey(sc: StepContext): Promise<boolean | undefined> {
-  const { journey } = sc;
-  if (journey.userId || !journey.identifier || !journey.webauthn) return undefined;
-  const user = await sc.services.users.findByIdentifier(journey.identifier);
-  return !!user && !user.disabled && (await sc.services.passkeys.count(user.id)) > 0;
 }
 
 /** The tenant already chosen in this browser session (any of its grants), for "remembered for the session". */

@@ -8,7 +8,12 @@ import { loadGrantContext, saveGrantContext } from '../src/oidc/accounts.js';
 import { SCOPES } from '../src/model/scopes.js';
 import { chosenMembership, type StepContext } from './step.js';
 
-export async function finishJourney(sc: StepContext): Promise<void> {
+/**
+ * Hands the result to the engine. A page request is redirected to the engine's resume; a JSON
+ * request (a passkey ceremony that ended the journey) gets the resume URL to go to, saving the
+ * page script a round trip.
+ */
+export async function finishJourney(sc: StepContext, answer: 'redirect' | 'url' = 'redirect'): Promise<string | undefined> {
   const { services, details, journey } = sc;
   const provider = services.provider();
   const accountId = journey.userId!;
@@ -50,8 +55,10 @@ export async function finishJourney(sc: StepContext): Promise<void> {
     method: proved ? journey.verifications.map((r) => r.method).join('+') : 'session',
   });
   await services.journeys.delete(sc.uid);
+  if (answer === 'url') return provider.interactionResult(sc.ctx.req, sc.ctx.res, result, { mergeWithLastSubmission: false });
   await provider.interactionFinished(sc.ctx.req, sc.ctx.res, result, { mergeWithLastSubmission: false });
   sc.ctx.respond = false;
+  return undefined;
 }
 
 /** "Stay signed in" as asked on the password page; a step-up keeps what the session had. */

@@ -43,6 +43,8 @@ export interface Journey {
   verifications: VerificationRecord[];
   /** The user asked to sign in as someone else: ignore the session. */
   switchAccount?: boolean;
+  /** The typed identifier's account has a passkey this browser could use (looked up once, at the identifier). */
+  identifierHasPasskey?: boolean;
   /** The user chose the password over the passkey their identifier has. */
   passwordInstead?: boolean;
   /** What the browser said it can do (set by the page's script): any passkey, or one on this device too. */

@@ -101,9 +101,20 @@ export function interactionRouter(services: Services): Router {
     }
     if (json) {
       const result = await step.json!(sc, (ctx.request.body ?? {}) as Record<string, unknown>);
-      await saveJourney(sc);
+      let next = `/interaction/${sc.uid}`;
+      let finished = false;
+      if (result.ok && !result.data) {
+        // The ceremony proved something: where the journey goes now (straight back to the engine
+        // when it is done; finishing forgets the journey).
+        await loadUser(sc);
+        if ((await decide(sc)) === 'finish') {
+          next = (await finishJourney(sc, 'url')) ?? next;
+          finished = true;
+        }
+      }
+      if (!finished) await saveJourney(sc);
       ctx.status = result.ok ? 200 : result.status;
-      ctx.body = result.ok ? { ...result.data, next: `/interaction/${sc.uid}` } : { error: result.error, message: result.message };
+      ctx.body = result.ok ? { ...result.data, next } : { error: result.error, message: result.message };
       return;
     }
     await handle(sc, await step.submit!(sc, normalize(ctx.request.body)));
@@ -134,7 +145,8 @@ async function advance(sc: StepContext, redirect = false): Promise<void> {
   const step = await decide(sc);
   if (step === 'finish') {
     await saveJourney(sc);
-    return finishJourney(sc);
+    await finishJourney(sc);
+    return;
   }
   if (redirect) {
     await saveJourney(sc);

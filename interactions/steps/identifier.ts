@@ -2,7 +2,7 @@
  * Identifier first: the login or e-mail (login_hint pre-fills it), or a passkey without typing
  * anything — the "sign in with a passkey" button (discoverable credentials) or the browser's
  * autofill on the identifier field (conditional mediation, `autocomplete="username webauthn"`).
- * Nothing is looked up for a typed identifier here.
+ * For a typed identifier, only whether its account has a passkey is looked up (identifier first).
  */
 import { html } from '../views/html.js';
 import { alert, page } from '../views/layout.js';
@@ -10,6 +10,15 @@ import { csrfField, postButton } from '../views/forms.js';
 import { passkeyButton, passkeyScripts, webauthnField } from '../views/passkey.js';
 import { passkeySignIn } from '../methods/passkey.js';
 import type { StepContext, StepModule } from '../step.js';
+
+/**
+ * Does the identifier's account have a passkey? Asked only when the browser can run a ceremony;
+ * an unknown account simply has none, and goes to the password page like everyone without one.
+ */
+async function hasPasskey(sc: StepContext, identifier: string): Promise<boolean> {
+  const user = await sc.services.users.findByIdentifier(identifier);
+  return !!user && !user.disabled && (await sc.services.passkeys.count(user.id)) > 0;
+}
 
 /** What the page's script said the browser can do, kept for the next steps. */
 export function rememberCapability(sc: StepContext, form: Record<string, string>): void {
@@ -49,6 +58,7 @@ ${passkeyScripts(sc)}`,
     sc.journey.identifier = identifier;
     sc.journey.passwordInstead = false;
     rememberCapability(sc, form);
+    sc.journey.identifierHasPasskey = sc.journey.webauthn ? await hasPasskey(sc, identifier) : false;
     return { ok: true };
   },
 
