@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { tmpDir } from '../helpers/stores.js';
+import { JourneyClient } from '../helpers/journey-client.js';
 import { authorizationRequest, exchangeCode, launchBrowser, relyingParty, startCallbackServer, submit, type CallbackServer, type RelyingParty } from '../helpers/browser.js';
 
 const SECRET = 'portal-secret-0123456789abcdef-0123456789';
@@ -45,12 +46,15 @@ describe('passkeys', () => {
         tenants: [
           { id: 'mutual', name: 'Mutualité', policy: { mfa: 'off' } },
           { id: 'strict', name: 'Cabinet Strict', policy: { mfa: 'required', methods: ['passkey'], contact: 'IT 02 123 45 67' } },
+          { id: 'seed000', name: 'Titres-Services', policy: { mfa: 'off', lockout: { threshold: 3, mode: 'permanent', trustedDevices: 'strict' } } },
         ],
         users: [
           { login: 'member', password: PASSWORD, mustChangePassword: false, tenants: ['mutual'] },
           { login: 'skipper', password: PASSWORD, mustChangePassword: false, tenants: ['mutual'] },
           { login: 'roamer', password: PASSWORD, mustChangePassword: false, tenants: ['mutual'] },
           { login: 'fumbler', password: PASSWORD, mustChangePassword: false, tenants: ['mutual'] },
+          { login: 'lockme', password: PASSWORD, mustChangePassword: false, tenants: ['mutual'] },
+          { login: 'strictowner', password: PASSWORD, mustChangePassword: false, tenants: ['seed000'] },
           { login: 'cloned', password: PASSWORD, mustChangePassword: false, tenants: ['mutual'] },
           { login: 'careful', password: PASSWORD, mustChangePassword: false, phone: '0470 12 34 56', tenants: ['strict'] },
         ],
@@ -263,6 +267,36 @@ describe('passkeys', () => {
     if (!d.page.url().startsWith(app.redirectUri)) await submit(d.page, 'button[value="skip"]');
     expect((await exchangeCode(rp, await app.next(), req)).claims()!.amr).toEqual(['pwd']);
     await d.context.close();
+  });
+
+  it('a password lock others can trigger does not stop the owner\'s passkey; a strict tenant\'s lock does', async () => {
+    for (const [login, strict] of [
+      ['lockme', false],
+      ['strictowner', true],
+    ] as const) {
+      const d = await device();
+      let req = await start(d);
+      await typeIdentifier(d, login);
+      await typePassword(d);
+      await Promise.all([d.page.waitForURL((u) => u.href.startsWith(app.redirectUri)), d.page.click('button[data-passkey="register"]')]);
+      await exchangeCode(rp, await app.next(), req);
+      // Someone else guesses the password three times: the account is locked.
+      for (let i = 0; i < 3; i++) await new JourneyClient(server.url, rp).signIn(login, `wrong guess ${i}`);
+      const user = await server.sesam.directory.requireUser(login);
+      expect(user.locked).toBe(true);
+      req = await start(d, { prompt: 'login' });
+      await typeIdentifier(d, login);
+      if (!strict) {
+        await d.page.waitForURL((u) => u.href.startsWith(app.redirectUri));
+        expect((await exchangeCode(rp, await app.next(), req)).claims()!.acr).toBe('urn:sesam:acr:phr');
+        expect((await server.sesam.events.list({ userId: user.id, type: 'login.locked_passkey' })).length).toBe(1);
+      } else {
+        await d.page.waitForSelector('#passkey-error[role="alert"]:not([hidden])');
+        expect(await d.page.locator('[role="alert"]').textContent()).toMatch(/locked/);
+        expect(d.page.url().startsWith(app.redirectUri)).toBe(false);
+      }
+      await d.context.close();
+    }
   });
 
   it('a tenant requiring phishing-resistant sign-in: the phone once, then a passkey is created and used before any token', async () => {
