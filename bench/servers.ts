@@ -7,7 +7,8 @@
  * listen).
  *
  * In the load-generating parent (run.ts): a fresh PostgreSQL database per run, Redis database
- * 15 flushed before and after, temporary data folders, and `forkServer` which runs one server
+ * 15 flushed before and after, temporary data folders, `storePasskeys` (the passkeys of the
+ * passkey sign-ins, written straight into that database) and `forkServer` which runs one server
  * in a child process and hands back its URL.
  */
 import crypto from 'node:crypto';
@@ -142,6 +143,27 @@ export async function createBenchDatabase(): Promise<{ url: string; drop(): Prom
       }
     },
   };
+}
+
+/**
+ * Stores one passkey per login straight in the bench database's `passkeys` table, as a
+ * registration would have (the users exist: Sesam imported them at start). `make` builds the
+ * credential of a user (id, login); its `row()` is the table row. Returns the credentials, in
+ * the order of `logins`.
+ */
+export async function storePasskeys<P extends { row(): object }>(databaseUrl: string, logins: readonly string[], make: (userId: string, login: string) => P): Promise<P[]> {
+  const db = knexFactory({ client: 'pg', connection: databaseUrl, pool: { min: 0, max: 1 } });
+  try {
+    const users: { id: string; login: string }[] = await db('users').whereIn('login', [...logins]).select('id', 'login');
+    const byLogin = new Map(users.map((u) => [u.login, u.id]));
+    const missing = logins.filter((l) => !byLogin.has(l));
+    if (missing.length) throw new Error(`storePasskeys: no such users: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? '…' : ''}`);
+    const passkeys = logins.map((l) => make(byLogin.get(l)!, l));
+    await db.batchInsert('passkeys', passkeys.map((p) => p.row()) as never, 100);
+    return passkeys;
+  } finally {
+    await db.destroy();
+  }
 }
 
 /** Empties the benchmark's Redis database (15 unless BENCH_REDIS_URL says otherwise). */
