@@ -49,10 +49,9 @@ export async function decide(sc: StepContext): Promise<StepName> {
   }
   if (decision.step === 'password' && !journey.identifier && sc.user) journey.identifier = sc.user.login;
   if (decision.tenantId !== undefined) {
+    // A tenant settled without asking is recorded with the sign-in (`login.success` names it);
+    // only a choice the user made gets an event of its own (steps/tenant.ts).
     journey.tenantId = decision.tenantId;
-    if (decision.tenantId && !journey.fromSession) {
-      await sc.services.events.record({ type: 'login.tenant_chosen', userId: journey.userId, ...sc.meta, tenantId: decision.tenantId, details: { automatic: true } });
-    }
     // The tenant settles its second-factor policy: ask again with it.
     return decide(sc);
   }

@@ -38,23 +38,25 @@ export async function finishJourney(sc: StepContext, answer: 'redirect' | 'url' 
   const missingClaims = (details.prompt.details as { missingOIDCClaims?: string[] }).missingOIDCClaims;
   if (missingClaims?.length) grant.addOIDCClaims(missingClaims);
   const grantId = await grant.save();
-  await saveGrantContext(services.kv, grantId, { tenantId, tenantName }, services.grantTtlSeconds);
-
   const result: Record<string, unknown> = { consent: { grantId }, select_account: {} };
   const proved = journey.verifications.length > 0;
   if (proved) {
     const { acr, amr } = assess([...(journey.carried ?? []), ...journey.verifications]);
     result.login = { accountId, acr, amr, remember: await remember(sc) };
   }
-  await services.credentials.signedIn(accountId, { proved, firstToTenant: tenantId && membership?.firstLoginAt === null ? tenantId : undefined });
-  await services.events.record({
-    type: 'login.success',
-    userId: accountId,
-    ...sc.meta,
-    tenantId,
-    method: proved ? journey.verifications.map((r) => r.method).join('+') : 'session',
-  });
-  await services.journeys.delete(sc.uid);
+  // Independent writes, at once: a sign-in's last step is on every sign-in's path.
+  await Promise.all([
+    saveGrantContext(services.kv, grantId, { tenantId, tenantName }, services.grantTtlSeconds),
+    services.credentials.signedIn(accountId, { proved, firstToTenant: tenantId && membership?.firstLoginAt === null ? tenantId : undefined }),
+    services.events.record({
+      type: 'login.success',
+      userId: accountId,
+      ...sc.meta,
+      tenantId,
+      method: proved ? journey.verifications.map((r) => r.method).join('+') : 'session',
+    }),
+    services.journeys.delete(sc.uid),
+  ]);
   if (answer === 'url') return provider.interactionResult(sc.ctx.req, sc.ctx.res, result, { mergeWithLastSubmission: false });
   await provider.interactionFinished(sc.ctx.req, sc.ctx.res, result, { mergeWithLastSubmission: false });
   sc.ctx.respond = false;

@@ -7,7 +7,7 @@ import type { Locale } from './i18n/index.js';
 import type { JourneyStore } from './journey.js';
 import type { KeyValueStore } from '../src/storage/kv.js';
 import type { UsersRepository } from '../src/repositories/users-repository.js';
-import type { TenantsRepository } from '../src/repositories/tenants-repository.js';
+import type { Tenant } from '../src/model/types.js';
 import type { ClientCache } from '../src/oidc/client-cache.js';
 import type { PasswordAuthenticator } from '../src/domain/authentication.js';
 import type { EventLog } from '../src/domain/events.js';
@@ -29,7 +29,8 @@ export interface Services {
   journeys: JourneyStore;
   kv: KeyValueStore;
   users: UsersRepository;
-  tenants: TenantsRepository;
+  /** Tenants by id (cached for CLIENT_CACHE_SECONDS). */
+  tenants: { find(id: string): Promise<Tenant | undefined> };
   clients: ClientCache;
   passwords: PasswordAuthenticator;
   credentials: Credentials;

@@ -7,6 +7,7 @@
  * signs, the page sends the answer back.
  */
 import type { VerificationRecord } from '../../src/domain/assurance.js';
+import type { User } from '../../src/model/types.js';
 import { strictestLockout } from '../../src/model/tenant-policy.js';
 import { requestMeta, type JsonResult, type StepContext } from '../step.js';
 import type { MethodModule } from './method.js';
@@ -47,7 +48,7 @@ function refusal(sc: StepContext, status: number, error: string, key: string): J
  * (identifier first, or a second factor); none: any discoverable passkey (the usernameless button
  * and browser autofill). A verified passkey identifies its account and proves two factors.
  */
-export async function passkeySignIn(sc: StepContext, body: Record<string, unknown>, options: { userId?: string } = {}): Promise<JsonResult> {
+export async function passkeySignIn(sc: StepContext, body: Record<string, unknown>, options: { userId?: string; user?: User } = {}): Promise<JsonResult> {
   const { passkeys } = sc.services;
   if (body.action === 'options') {
     const { options: optionsJSON, challenge } = await passkeys.authenticationOptions(options.userId);
@@ -63,7 +64,7 @@ export async function passkeySignIn(sc: StepContext, body: Record<string, unknow
     await sc.services.events.record({ type: 'login.passkey_failed', userId: options.userId, ...meta, details: { reason: result.reason } });
     return refusal(sc, 400, result.reason, result.reason === 'cloned' || result.reason === 'flagged' ? 'passkey.cloned' : 'passkey.failed');
   }
-  const user = await sc.services.users.findById(result.userId);
+  const user = options.user?.id === result.userId ? options.user : await sc.services.users.findById(result.userId);
   if (!user || user.disabled) return refusal(sc, 400, 'unknown', 'passkey.failed');
   // A password lock anyone can trigger does not stop a phishing-resistant key, unless the tenant
   // chose that a lock is a lock for everything (seed 000).

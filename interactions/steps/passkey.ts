@@ -10,12 +10,12 @@ import { csrfField, postButton } from '../views/forms.js';
 import { passkeyButton, passkeyScripts } from '../views/passkey.js';
 import { passkeySignIn } from '../methods/passkey.js';
 import type { StepContext, StepModule } from '../step.js';
+import type { User } from '../../src/model/types.js';
 
 /** Whose passkeys: the journey's account, or the one the identifier names. */
-async function accountId(sc: StepContext): Promise<string | undefined> {
-  if (sc.journey.userId) return sc.journey.userId;
-  const user = sc.journey.identifier ? await sc.services.users.findByIdentifier(sc.journey.identifier) : undefined;
-  return user?.id;
+async function account(sc: StepContext): Promise<User | undefined> {
+  if (sc.user) return sc.user;
+  return sc.journey.identifier ? await sc.services.users.findByIdentifier(sc.journey.identifier) : undefined;
 }
 
 export const passkeyStep: StepModule<'passkey'> = {
@@ -51,6 +51,8 @@ ${passkeyScripts(sc)}`,
   },
 
   async json(sc, body) {
-    return passkeySignIn(sc, body, { userId: await accountId(sc) });
+    const user = await account(sc);
+    // No such account: still a ceremony (for no credential), never a hint that the account is unknown.
+    return passkeySignIn(sc, body, { userId: user?.id ?? '00000000-0000-0000-0000-000000000000', user });
   },
 };

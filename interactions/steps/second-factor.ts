@@ -73,7 +73,7 @@ ${passkey}
   /** The passkey, when the user has one: it proves two factors at once. */
   async json(sc, body) {
     if (!(sc.decision.methods ?? []).includes('passkey')) return { ok: false, status: 400, error: 'invalid_request', message: sc.pc.t('passkey.failed') };
-    return passkeySignIn(sc, body, { userId: sc.user!.id });
+    return passkeySignIn(sc, body, { userId: sc.user!.id, user: sc.user });
   },
 
   async submit(sc, form): Promise<SubmitResult> {

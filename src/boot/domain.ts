@@ -31,11 +31,15 @@ import { Passkeys } from '../domain/passkeys.js';
 import { Credentials } from '../domain/credentials.js';
 import { Directory } from '../domain/directory.js';
 import { CodeAttempts } from '../domain/code-attempts.js';
+import { ReadCache } from '../storage/read-cache.js';
+import type { Tenant } from '../model/types.js';
 
 export interface Repositories {
   users: UsersRepository;
   tenants: TenantsRepository;
   clientCache: ClientCache;
+  /** Tenant policies, read on every step of every sign-in, cached like client registrations. */
+  tenantCache: ReadCache<Tenant | undefined>;
   eventsRepo: EventsRepository;
   events: EventLog;
   hasher: PasswordHasher;
@@ -47,9 +51,11 @@ export function openRepositories(settings: Settings, { db, cipher }: Stores, log
   const eventsRepo = new EventsRepository(db);
   const events = new EventLog(eventsRepo, logger);
   const { rpId, rpName, origins } = settings.webauthn;
+  const tenants = new TenantsRepository(db);
   return {
     users: new UsersRepository(db),
-    tenants: new TenantsRepository(db),
+    tenants,
+    tenantCache: new ReadCache((id) => tenants.find(id), settings.clientCacheSeconds),
     clientCache: new ClientCache(new ClientsRepository(db, cipher), settings.clientCacheSeconds),
     eventsRepo,
     events,
@@ -83,6 +89,7 @@ export function buildDomain({ db, redis, kv, cipher, keyring }: Stores, repos: R
       await provider().Client.validate(metadata as never);
     },
     onClientChange: (id) => clientCache.forget(id),
+    onTenantChange: (id) => repos.tenantCache.forget(id),
     cipher,
     credentials,
   });

@@ -37,7 +37,7 @@ function journeyServices(settings: Settings, stores: Stores, repos: Repositories
     journeys: new JourneyStore(kv, TTL.Interaction),
     kv,
     users,
-    tenants: repos.tenants,
+    tenants: { find: (id) => repos.tenantCache.get(id) },
     clients: repos.clientCache,
     passwords: new PasswordAuthenticator(users, hasher, events, new PasswordFailureThrottle({ redis, kv, key: keyring.key('rate-limits') }), domain.trustedDevices),
     events,

@@ -49,6 +49,8 @@ export class Directory {
       events: EventLog;
       validateClient: ClientValidator;
       onClientChange?: (id: string) => void;
+      /** A tenant's policy changed here: forget cached copies. */
+      onTenantChange?: (id: string) => void;
       cipher?: Cipher;
       /** The writer of credentials; absent inside an import transaction (no session to end at start). */
       credentials?: Credentials;
@@ -68,14 +70,18 @@ export class Directory {
   async putTenant(input: TenantInput): Promise<Tenant> {
     const existing = await this.tenants.find(input.id);
     const policy = parsePolicy(input.policy ?? existing?.policy ?? {});
-    return this.tenants.upsert({ id: input.id, name: input.name, policy });
+    const tenant = await this.tenants.upsert({ id: input.id, name: input.name, policy });
+    this.deps.onTenantChange?.(input.id);
+    return tenant;
   }
 
   async updateTenantPolicy(id: string, patch: Record<string, unknown>): Promise<Tenant> {
     const tenant = await this.requireTenant(id);
     const merged: Record<string, unknown> = { ...tenant.policy, ...patch };
     if (patch.lockout && typeof patch.lockout === 'object') merged.lockout = { ...tenant.policy.lockout, ...(patch.lockout as object) };
-    return this.tenants.upsert({ id, name: tenant.name, policy: parsePolicy(merged) });
+    const updated = await this.tenants.upsert({ id, name: tenant.name, policy: parsePolicy(merged) });
+    this.deps.onTenantChange?.(id);
+    return updated;
   }
 
   async requireTenant(id: string): Promise<Tenant> {
