@@ -24,18 +24,8 @@ export interface PasskeyRow {
   flaggedAt: Date | null;
 }
 
-export interface NewPasskey {
-  id: string;
-  userId: string;
-  credentialId: string;
-  publicKey: string;
-  counter: number;
-  transports: string[];
-  aaguid: string | null;
-  deviceType: PasskeyDeviceType;
-  backedUp: boolean;
-  name: string;
-}
+/** A passkey to store: what registration verified, before any use. */
+export type NewPasskey = Omit<PasskeyRow, 'createdAt' | 'lastUsedAt' | 'flaggedAt'>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
