@@ -95,24 +95,21 @@ export class Credentials {
   async resetPassword(userId: string, password: string, actor: Actor = {}): Promise<User> {
     const hash = await this.deps.hasher.hash(password);
     const user = await this.transaction(async (q, events) => {
-      const users = new UsersRepository(q);
-      await users.update(userId, { passwordHash: hash, mustChangePassword: true });
-      const unlocked = await users.unlock(userId);
-      await new DevicesRepository(q).resetAllAttempts(userId);
-      await events.record({ type: 'admin.password_reset', userId, clientId: actor.clientId, ip: actor.ip });
-      return unlocked!;
+      await new UsersRepository(q).update(userId, { passwordHash: hash, mustChangePassword: true });
+      const unlocked = await lift(q, userId);
+      await events.record({ type: 'admin.password_reset', userId, ...actorMeta(actor) });
+      return unlocked;
     });
-    await this.endSessions(userId, 'password_reset', { clientId: actor.clientId, ip: actor.ip });
+    await this.endSessions(userId, 'password_reset', actorMeta(actor));
     return user;
   }
 
   /** Lifts a lock (passwords and codes), and gives every trusted device its budget back. */
   async unlock(userId: string, actor: Actor = {}): Promise<User> {
     return this.transaction(async (q, events) => {
-      const unlocked = await new UsersRepository(q).unlock(userId);
-      await new DevicesRepository(q).resetAllAttempts(userId);
-      await events.record({ type: 'account.unlocked', userId, clientId: actor.clientId, ip: actor.ip });
-      return unlocked!;
+      const unlocked = await lift(q, userId);
+      await events.record({ type: 'account.unlocked', userId, ...actorMeta(actor) });
+      return unlocked;
     });
   }
 
@@ -151,7 +148,7 @@ export class Credentials {
       const codes = await this.deps.recoveryCodes.regenerate(userId, q);
       await events.record(
         by.actor
-          ? { type: 'admin.recovery_codes_regenerated', userId, clientId: by.actor.clientId, ip: by.actor.ip }
+          ? { type: 'admin.recovery_codes_regenerated', userId, ...actorMeta(by.actor) }
           : { type: 'mfa.recovery_codes_issued', userId, ...by.meta },
       );
       return codes;
@@ -178,12 +175,11 @@ export class Credentials {
       await events.record({
         type: 'admin.second_factors_reset',
         userId,
-        clientId: actor.clientId,
-        ip: actor.ip,
+        ...actorMeta(actor),
         details: { totp, recoveryCodes, passkeys, trustedDevices: devices, sms: !!user.phoneVerifiedAt, preferredFactor: user.preferredFactor },
       });
     });
-    await this.endSessions(userId, 'second_factors_reset', { clientId: actor.clientId, ip: actor.ip });
+    await this.endSessions(userId, 'second_factors_reset', actorMeta(actor));
   }
 
   /**
@@ -197,9 +193,9 @@ export class Credentials {
     await this.transaction(async (q, events) => {
       await new UsersRepository(q).update(user.id, { phone, ...(user.preferredFactor === 'sms' && wasFactor ? { preferredFactor: null } : {}) });
       const devices = wasFactor ? await new DevicesRepository(q).revokeAll(user.id) : 0;
-      await events.record({ type: 'admin.phone_changed', userId: user.id, clientId: actor.clientId, ip: actor.ip, details: { wasFactor, trustedDevices: devices } });
+      await events.record({ type: 'admin.phone_changed', userId: user.id, ...actorMeta(actor), details: { wasFactor, trustedDevices: devices } });
     });
-    if (wasFactor) await this.endSessions(user.id, 'phone_changed', { clientId: actor.clientId, ip: actor.ip });
+    if (wasFactor) await this.endSessions(user.id, 'phone_changed', actorMeta(actor));
   }
 
   async status(userId: string): Promise<SecondFactorStatus> {
@@ -310,7 +306,7 @@ export class Credentials {
   /** False when the user has no such trusted device (unknown, someone else's, already revoked). */
   async revokeDevice(userId: string, deviceId: string, actor: Actor = {}): Promise<boolean> {
     const revoked = await this.devices.revoke(userId, deviceId);
-    if (revoked) await this.deps.events.record({ type: 'admin.device_revoked', userId, clientId: actor.clientId, ip: actor.ip, details: { deviceId } });
+    if (revoked) await this.deps.events.record({ type: 'admin.device_revoked', userId, ...actorMeta(actor), details: { deviceId } });
     return revoked;
   }
 
@@ -342,7 +338,19 @@ export class Credentials {
   }
 }
 
+/** Lifts a lock (passwords and codes) and gives every trusted device its budget back, in `q`. */
+async function lift(q: Queryable, userId: string): Promise<User> {
+  const unlocked = await new UsersRepository(q).unlock(userId);
+  await new DevicesRepository(q).resetAllAttempts(userId);
+  return unlocked!;
+}
+
 /** The event fields of who made a change: an admin's client and address, or the request's meta. */
 function byWhom(by: ChangedBy): RequestMeta {
-  return by.actor ? { clientId: by.actor.clientId, ip: by.actor.ip } : { ...by.meta };
+  return by.actor ? actorMeta(by.actor) : { ...by.meta };
+}
+
+/** An admin's client and address, as events and session endings record them. */
+export function actorMeta(actor: Actor): RequestMeta {
+  return { clientId: actor.clientId, ip: actor.ip };
 }

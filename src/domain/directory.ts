@@ -15,7 +15,7 @@ import type { EventLog } from './events.js';
 import { normalizeBelgianMobile } from './phone.js';
 import { DEFAULT_CLIENT_SCOPE } from '../model/scopes.js';
 import type { Cipher } from '../secrets/cipher.js';
-import type { Actor, Credentials } from './credentials.js';
+import { actorMeta, type Actor, type Credentials } from './credentials.js';
 
 /** A refusal the caller can show as is (bad reference, conflict, invalid metadata). */
 export class DirectoryError extends Error {
@@ -121,7 +121,7 @@ export class Directory {
       mustChangePassword: input.password ? (input.mustChangePassword ?? true) : false,
     });
     for (const m of input.tenants) await this.users.setMembership(user.id, m.id, m.role);
-    await this.deps.events.record({ type: 'admin.user_created', userId: user.id, clientId: actor.clientId, ip: actor.ip });
+    await this.deps.events.record({ type: 'admin.user_created', userId: user.id, ...actorMeta(actor) });
     return user;
   }
 
@@ -150,12 +150,12 @@ export class Directory {
     });
     const current = new Map((await this.users.memberships(user.id)).map((m) => [m.tenantId, m.role]));
     for (const m of input.tenants ?? []) if (current.get(m.id) !== m.role) await this.users.setMembership(user.id, m.id, m.role);
-    if (actor.clientId) await this.deps.events.record({ type: 'admin.user_updated', userId: user.id, clientId: actor.clientId, ip: actor.ip });
+    if (actor.clientId) await this.deps.events.record({ type: 'admin.user_updated', userId: user.id, ...actorMeta(actor) });
     if (credentials && phone !== undefined && phone !== user.phone) {
       await credentials.replacePhoneByAdmin(user, phone, actor);
       updated = await this.users.findById(user.id);
     }
-    if (input.disabled === true && !user.disabled) await credentials?.endSessions(user.id, 'disabled', { clientId: actor.clientId, ip: actor.ip });
+    if (input.disabled === true && !user.disabled) await credentials?.endSessions(user.id, 'disabled', actorMeta(actor));
     return updated!;
   }
 
@@ -173,9 +173,9 @@ export class Directory {
   async deleteUser(id: string, actor: Actor = {}): Promise<void> {
     const user = await this.requireUser(id);
     // Its sessions and grants go first: the engine's store does not cascade with the users table.
-    await this.deps.credentials?.endSessions(user.id, 'deleted', { clientId: actor.clientId, ip: actor.ip });
+    await this.deps.credentials?.endSessions(user.id, 'deleted', actorMeta(actor));
     await this.users.delete(user.id);
-    await this.deps.events.record({ type: 'admin.user_deleted', userId: user.id, clientId: actor.clientId, ip: actor.ip, details: { login: user.login } });
+    await this.deps.events.record({ type: 'admin.user_deleted', userId: user.id, ...actorMeta(actor), details: { login: user.login } });
   }
 
   /** Credential changes go through the credentials service (one writer, sessions ended). */
