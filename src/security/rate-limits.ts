@@ -84,13 +84,7 @@ class RedisWindowCounter implements WindowCounter {
   }
 
   async hit(id: string): Promise<number> {
-    try {
-      return (await this.limiter.consume(id)).consumedPoints;
-    } catch (err) {
-      // Over the limit: the library rejects with the RateLimiterRes (the send is still counted).
-      if (err instanceof RateLimiterRes) return err.consumedPoints;
-      throw err;
-    }
+    return (await this.take(id)).count;
   }
 
   async resetAt(id: string): Promise<number | undefined> {
@@ -104,7 +98,7 @@ class RedisWindowCounter implements WindowCounter {
       res = await this.limiter.consume(id);
     } catch (err) {
       if (!(err instanceof RateLimiterRes)) throw err;
-      res = err; // over the limit: counted all the same
+      res = err; // over the limit: the library rejects with the RateLimiterRes, counted all the same
     }
     return { count: res.consumedPoints, resetAt: Date.now() + res.msBeforeNext };
   }
@@ -128,8 +122,8 @@ class KvWindowCounter implements WindowCounter {
   }
 
   async hit(id: string): Promise<number> {
-    const count = await this.kv.increment(this.key(id), this.seconds);
-    if (count === 1) await this.kv.set(`${this.key(id)}:reset`, Date.now() + this.seconds * 1000, this.seconds);
+    const { count, resetAt } = await this.take(id);
+    if (count === 1) await this.kv.set(`${this.key(id)}:reset`, resetAt, this.seconds);
     return count;
   }
 

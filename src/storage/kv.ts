@@ -38,12 +38,7 @@ export class RedisKeyValueStore implements KeyValueStore {
   }
 
   async increment(key: string, ttlSeconds: number): Promise<number> {
-    const k = this.prefix + key;
-    const [[, count]] = (await this.redis.multi().incr(k).expire(k, Math.max(1, Math.ceil(ttlSeconds)), 'NX').exec()) as [
-      [Error | null, number],
-      unknown,
-    ];
-    return count;
+    return (await this.add(key, 1, ttlSeconds)).value;
   }
 
   async add(key: string, delta: number, ttlSeconds: number): Promise<{ value: number; expiresAt: Date }> {
@@ -79,21 +74,12 @@ export class SqlKeyValueStore implements KeyValueStore {
   }
 
   async increment(key: string, ttlSeconds: number): Promise<number> {
-    // One statement: an expired entry restarts at 1, a live one counts up; atomic under concurrency.
-    const result = await this.db.raw(
-      `insert into kv_entries (key, value, expires_at) values (?, '1'::jsonb, ?)
-       on conflict (key) do update set
-         value = case when kv_entries.expires_at <= now() then '1'::jsonb else to_jsonb((kv_entries.value)::text::int + 1) end,
-         expires_at = case when kv_entries.expires_at <= now() then excluded.expires_at else kv_entries.expires_at end
-       returning value`,
-      [key, expiry(ttlSeconds)],
-    );
-    return Number(result.rows[0].value);
+    return (await this.add(key, 1, ttlSeconds)).value;
   }
 
   async add(key: string, delta: number, ttlSeconds: number): Promise<{ value: number; expiresAt: Date }> {
     if (!Number.isInteger(delta)) throw new Error('delta must be an integer');
-    // One statement, as for increment: atomic under concurrency.
+    // One statement: an expired entry restarts from `delta`, a live one adds to it; atomic under concurrency.
     const result = await this.db.raw(
       `insert into kv_entries (key, value, expires_at) values (?, to_jsonb(?::int), ?)
        on conflict (key) do update set
