@@ -89,8 +89,7 @@ ${passkeyScripts(sc)}`,
     sc.journey.carried = undefined;
     recordProof(sc, passwordMethod);
     // A password that no longer meets the rules (a tenant raised its minimum, or it became common) must be replaced.
-    const memberships = await sc.services.users.memberships(user.id);
-    const minLength = Math.max(...memberships.map((m) => m.policy.minPasswordLength), 0);
+    const minLength = Math.max(...outcome.memberships.map((m) => m.policy.minPasswordLength), 0);
     sc.journey.passwordOutdated = checkNewPassword(password, [], minLength) !== undefined;
     return { ok: true };
   },

@@ -6,10 +6,11 @@ import type { UsersRepository } from '../repositories/users-repository.js';
 import type { PasswordHasher } from './passwords.js';
 import { strictestLockout } from '../model/tenant-policy.js';
 import type { EventLog, RequestMeta } from './events.js';
-import type { User } from '../model/types.js';
+import type { Membership, User } from '../model/types.js';
 
 export type PasswordOutcome =
-  | { ok: true; user: User }
+  /** `memberships`: the user's tenants, read for the lockout rule (the caller need not read them again). */
+  | { ok: true; user: User; memberships: Membership[] }
   | { ok: false; reason: 'unknown' | 'disabled' | 'locked' | 'wrong'; userId?: string; lockedNow?: boolean }
   /** Too many failures from this source: no account was looked at; try again at `retryAt`. */
   | { ok: false; reason: 'throttled'; retryAt: Date };
@@ -72,7 +73,8 @@ export class PasswordAuthenticator {
       await this.events.record({ type: 'login.disabled', userId: user.id, ...meta, method: 'pwd' });
       return { ok: false, reason: 'disabled', userId: user.id };
     }
-    const rule = strictestLockout((await this.users.memberships(user.id)).map((m) => m.policy));
+    const memberships = await this.users.memberships(user.id);
+    const rule = strictestLockout(memberships.map((m) => m.policy));
     const attempt = await this.users.reserveAttempt(user.id, rule.threshold);
     if (attempt === undefined) {
       // A lock others can trigger must not shut the owner out: on a device the owner trusted
@@ -91,7 +93,7 @@ export class PasswordAuthenticator {
           method: 'pwd',
           details: { deviceId: device.id, ...(ok ? {} : { deviceAttempt }) },
         });
-        return ok ? { ok: true, user } : { ok: false, reason: 'locked', userId: user.id };
+        return ok ? { ok: true, user, memberships } : { ok: false, reason: 'locked', userId: user.id };
       }
       await this.hasher.verifyNothing(password);
       await this.events.record({ type: 'login.locked', userId: user.id, ...meta, method: 'pwd' });
@@ -102,7 +104,7 @@ export class PasswordAuthenticator {
       await this.users.recordSuccess(user.id);
       if (rehash) await this.users.replaceHash(user.id, user.passwordHash, await this.hasher.hash(password));
       await this.events.record({ type: 'login.password_ok', userId: user.id, ...meta, method: 'pwd' });
-      return { ok: true, user };
+      return { ok: true, user, memberships };
     }
     const lockedNow = await this.users.settleFailure(user.id, attempt, rule);
     await this.events.record({ type: 'login.wrong_password', userId: user.id, ...meta, method: 'pwd', details: { attempt } });
