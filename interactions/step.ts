@@ -8,7 +8,7 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { PageContext } from './views/layout.js';
 import type { Journey } from './journey.js';
-import type { Decision, PageStep } from './flow.js';
+import type { Decision, PageStep, RequiredAction } from './flow.js';
 import type { Services } from './services.js';
 import type { ClientRecord, Membership, User } from '../src/model/types.js';
 import type { RequestMeta } from '../src/domain/events.js';
@@ -71,6 +71,11 @@ export function chosenMembership(sc: StepContext): Membership | undefined {
 /** The chosen tenant's policy; the default policy when no tenant was chosen. */
 export function chosenPolicy(sc: StepContext): TenantPolicy {
   return chosenMembership(sc)?.policy ?? DEFAULT_POLICY;
+}
+
+/** Notes an action after proof as done (or, for the passkey offer, declined) in this journey. */
+export function markDone(sc: StepContext, action: RequiredAction): void {
+  sc.journey.done = [...new Set([...(sc.journey.done ?? []), action])];
 }
 
 /** What events and credential changes record of this request. */

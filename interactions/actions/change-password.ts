@@ -7,7 +7,7 @@ import { MAX_PASSWORD_LENGTH } from '../../src/domain/passwords.js';
 import { html } from '../views/html.js';
 import { alert, page } from '../views/layout.js';
 import { csrfField } from '../views/forms.js';
-import { ownSessionUid, requestMeta, type StepContext, type StepModule } from '../step.js';
+import { markDone, ownSessionUid, requestMeta, type StepContext, type StepModule } from '../step.js';
 
 export const changePasswordStep: StepModule<'change-password'> = {
   name: 'change-password',
@@ -42,7 +42,7 @@ ${csrfField(sc)}
     const problem = await sc.services.credentials.changeOwnPassword(sc.user!, password, { minLength: min, meta: requestMeta(sc), keepSessionUid: ownSessionUid(sc) });
     if (problem) return { ok: false, error: t(`changePassword.error.${problem}`, { min, max: MAX_PASSWORD_LENGTH }) };
     sc.journey.passwordOutdated = false;
-    sc.journey.done = [...new Set([...(sc.journey.done ?? []), 'change-password' as const])];
+    markDone(sc, 'change-password');
     return { ok: true };
   },
 };

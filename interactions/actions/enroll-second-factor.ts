@@ -9,7 +9,7 @@
 import { html } from '../views/html.js';
 import { alert, page } from '../views/layout.js';
 import { csrfField } from '../views/forms.js';
-import { chosenMembership, requestMeta, type StepContext, type StepModule, type SubmitResult } from '../step.js';
+import { chosenMembership, markDone, requestMeta, type StepContext, type StepModule, type SubmitResult } from '../step.js';
 import { setUpMethods } from '../methods/index.js';
 import { recordProof, type SetUpMethod } from '../methods/method.js';
 import { passkeyCreation } from '../methods/passkey.js';
@@ -84,7 +84,7 @@ ${offered.length > 1 && method ? html`<form method="post" action="${action}">${c
  */
 async function setUpDone(sc: StepContext, options: { recoveryCodes: boolean }): Promise<void> {
   sc.journey.setUpMethod = undefined;
-  sc.journey.done = [...new Set([...(sc.journey.done ?? []), 'enroll-second-factor' as const])];
+  markDone(sc, 'enroll-second-factor');
   if (options.recoveryCodes && (await sc.services.recoveryCodes.remaining(sc.user!.id)) === 0) {
     const codes = await sc.services.credentials.issueRecoveryCodes(sc.user!.id, { meta: requestMeta(sc) });
     sc.journey.recoveryCodesSealed = sc.services.cipher.encrypt(JSON.stringify(codes), `journey:${sc.uid}`);

@@ -10,11 +10,7 @@ import { csrfField } from '../views/forms.js';
 import { passkeyButton, passkeyScripts } from '../views/passkey.js';
 import { passkeyCreation } from '../methods/passkey.js';
 import { writeOfferSkipped } from '../device-cookie.js';
-import { requestMeta, type StepContext, type StepModule } from '../step.js';
-
-function offered(sc: StepContext): void {
-  sc.journey.done = [...new Set([...(sc.journey.done ?? []), 'passkey-offer' as const])];
-}
+import { markDone, requestMeta, type StepModule } from '../step.js';
 
 export const passkeyOfferStep: StepModule<'passkey-offer'> = {
   name: 'passkey-offer',
@@ -42,14 +38,14 @@ ${passkeyScripts(sc)}`,
       await sc.services.events.record({ type: 'passkey.offer_skipped', userId: sc.user!.id, ...requestMeta(sc) });
     }
     // `unsupported`: the browser cannot create one after all; nothing remembered, the sign-in goes on.
-    offered(sc);
+    markDone(sc, 'passkey-offer');
     return { ok: true };
   },
 
   async json(sc, body) {
     const outcome = await passkeyCreation(sc, body);
     if (outcome !== 'created') return outcome;
-    offered(sc);
+    markDone(sc, 'passkey-offer');
     return { ok: true };
   },
 };

@@ -6,7 +6,7 @@
 import { html } from '../views/html.js';
 import { page } from '../views/layout.js';
 import { csrfField } from '../views/forms.js';
-import type { StepContext, StepModule } from '../step.js';
+import { markDone, type StepContext, type StepModule } from '../step.js';
 
 export const recoveryCodesStep: StepModule<'recovery-codes'> = {
   name: 'recovery-codes',
@@ -28,7 +28,7 @@ ${csrfField(sc)}
 
   async submit(sc) {
     sc.journey.recoveryCodesSealed = undefined;
-    sc.journey.done = [...new Set([...(sc.journey.done ?? []), 'recovery-codes' as const])];
+    markDone(sc, 'recovery-codes');
     return { ok: true };
   },
 };

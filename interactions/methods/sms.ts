@@ -12,7 +12,7 @@ import { codeInput, countdown, trustCheckbox } from '../views/code-form.js';
 import { csrfField } from '../views/forms.js';
 import { chosenPolicy, requestMeta, type StepContext } from '../step.js';
 import type { CheckOutcome, CodeMethod, SendOutcome, SetUpMethod } from './method.js';
-import { MAX_JOURNEY_FAILURES } from './limits.js';
+import { countFailure, triesUsedUp } from './limits.js';
 
 export const smsMethod: CodeMethod = {
   id: 'sms',
@@ -85,14 +85,11 @@ ${csrfField(sc)}
       if (!sent.ok) return { done: false, error: sent.error, status: 429, values: { phone: form.phone ?? '' } };
       return { done: false, status: 200, notice: form.action === 'resend' ? t('mfa.sms.sent') : undefined };
     }
+    if (triesUsedUp(sc, 'sms')) return { done: false, error: t('mfa.tooMany') };
     const phone = sc.journey.challenges.sms?.phone;
     const outcome = phone ? checkSmsCode(sc, form.code ?? '', phone) : 'expired';
-    if (outcome !== 'ok' || !phone) {
-      const failures = (sc.journey.failures.sms ?? 0) + (outcome === 'expired' ? 0 : 1);
-      sc.journey.failures = { ...sc.journey.failures, sms: failures };
-      if (failures >= MAX_JOURNEY_FAILURES) return { done: false, error: t('mfa.tooMany') };
-      return { done: false, error: t(outcome === 'expired' ? 'mfa.sms.expired' : 'mfa.invalid') };
-    }
+    if (outcome === 'expired' || !phone) return { done: false, error: t('mfa.sms.expired') };
+    if (outcome !== 'ok') return { done: false, error: t(countFailure(sc, 'sms') ? 'mfa.tooMany' : 'mfa.invalid') };
     await sc.services.credentials.confirmPhone(sc.user!, phone, requestMeta(sc));
     return { done: true };
   },

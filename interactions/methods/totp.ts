@@ -9,7 +9,7 @@ import { codeInput, trustCheckbox } from '../views/code-form.js';
 import { csrfField } from '../views/forms.js';
 import { chosenPolicy, requestMeta, type StepContext } from '../step.js';
 import type { CodeMethod, SetUpMethod } from './method.js';
-import { MAX_JOURNEY_FAILURES } from './limits.js';
+import { countFailure, triesUsedUp } from './limits.js';
 
 export const totpMethod: CodeMethod = {
   id: 'totp',
@@ -62,11 +62,9 @@ ${trustCheckbox(t, chosenPolicy(sc).trustedDeviceDays)}
 
   async submit(sc, form) {
     const { t } = sc.pc;
-    const failures = sc.journey.failures.totp ?? 0;
-    if (failures >= MAX_JOURNEY_FAILURES) return { done: false, error: t('mfa.tooMany') };
+    if (triesUsedUp(sc, 'totp')) return { done: false, error: t('mfa.tooMany') };
     if (!(await sc.services.credentials.confirmTotp(sc.user!, pendingSecret(sc), form.code ?? '', requestMeta(sc)))) {
-      sc.journey.failures = { ...sc.journey.failures, totp: failures + 1 };
-      return { done: false, error: t(failures + 1 >= MAX_JOURNEY_FAILURES ? 'mfa.tooMany' : 'mfa.invalid') };
+      return { done: false, error: t(countFailure(sc, 'totp') ? 'mfa.tooMany' : 'mfa.invalid') };
     }
     sc.journey.challenges.totpSecretSealed = undefined;
     return { done: true };

@@ -15,7 +15,7 @@ import { codeMethods, type CodeFactor } from '../methods/index.js';
 import { passkeySignIn } from '../methods/passkey.js';
 import { passkeyButton, passkeyScripts } from '../views/passkey.js';
 import { recordProof, type CheckOutcome } from '../methods/method.js';
-import { MAX_JOURNEY_FAILURES } from '../methods/limits.js';
+import { countFailure, triesUsedUp } from '../methods/limits.js';
 import { strictestLockout } from '../../src/model/tenant-policy.js';
 
 export const secondFactorStep: StepModule<'second-factor'> = {
@@ -92,8 +92,7 @@ ${passkey}
       return sent.ok ? { ok: false, error: '', status: 200, values: { notice: t('mfa.sms.sent') } } : { ok: false, error: sent.error, status: 429 };
     }
     if (!method.ready(sc)) return { ok: false, error: t('mfa.sms.expired') };
-    const failures = sc.journey.failures[method.id] ?? 0;
-    if (failures >= MAX_JOURNEY_FAILURES) return { ok: false, error: t('mfa.tooMany') };
+    if (triesUsedUp(sc, method.id)) return { ok: false, error: t('mfa.tooMany') };
 
     const user = sc.user!;
     const meta = { ...requestMeta(sc), method: method.id };
@@ -105,9 +104,9 @@ ${passkey}
     );
     if (outcome === 'locked') return { ok: false, error: lockedMessage(sc), status: 403 };
     if (outcome !== 'ok') {
-      sc.journey.failures = { ...sc.journey.failures, [method.id]: failures + 1 };
+      const usedUp = countFailure(sc, method.id);
       await sc.services.events.record({ type: 'login.second_factor_failed', userId: user.id, ...meta, details: { outcome } });
-      if (failures + 1 >= MAX_JOURNEY_FAILURES) return { ok: false, error: t('mfa.tooMany') };
+      if (usedUp) return { ok: false, error: t('mfa.tooMany') };
       return { ok: false, error: t({ invalid: 'mfa.invalid', replayed: 'mfa.replayed', expired: 'mfa.sms.expired' }[outcome]) };
     }
     recordProof(sc, method);
