@@ -111,6 +111,15 @@ describe('passkeys', () => {
     await submit(d.page, 'form[action$="/password"] button[type="submit"]');
   }
 
+  /** A password sign-in that accepts the offer: the device now holds a passkey of `login`. Returns the tokens' claims. */
+  async function createPasskey(d: Device, login: string) {
+    const req = await start(d);
+    await typeIdentifier(d, login);
+    await typePassword(d);
+    await Promise.all([d.page.waitForURL((u) => u.href.startsWith(app.redirectUri)), d.page.click('button[data-passkey="register"]')]);
+    return (await exchangeCode(rp, await app.next(), req)).claims()!;
+  }
+
   it('offers a passkey after a password sign-in, then signs in with it after the identifier, no password page seen', async () => {
     const d = await device();
     let req = await start(d);
@@ -153,16 +162,12 @@ describe('passkeys', () => {
 
   it('a discoverable passkey signs in from the identifier field (autofill) or the button, no identifier typed', async () => {
     const d = await device({ discoverable: true });
-    let req = await start(d);
-    await typeIdentifier(d, 'roamer');
-    await typePassword(d);
-    await Promise.all([d.page.waitForURL((u) => u.href.startsWith(app.redirectUri)), d.page.click('button[data-passkey="register"]')]);
-    const first = (await exchangeCode(rp, await app.next(), req)).claims()!;
+    const first = await createPasskey(d, 'roamer');
     expect((await credentials(d))[0].isResidentCredential).toBe(true);
 
     // Autofill (conditional mediation) on the identifier field: the browser offers the passkey
     // as the page loads; the virtual authenticator accepts it at once.
-    req = await start(d, { prompt: 'login' });
+    let req = await start(d, { prompt: 'login' });
     await d.page.waitForURL((u) => u.href.startsWith(app.redirectUri));
     let claims = (await exchangeCode(rp, await app.next(), req)).claims()!;
     expect(claims.sub).toBe(first.sub);
@@ -211,14 +216,10 @@ describe('passkeys', () => {
 
   it('refuses a cloned credential (its counter goes back), flags it, and says so plainly', async () => {
     const d = await device();
-    let req = await start(d);
-    await typeIdentifier(d, 'cloned');
-    await typePassword(d);
-    await Promise.all([d.page.waitForURL((u) => u.href.startsWith(app.redirectUri)), d.page.click('button[data-passkey="register"]')]);
-    await exchangeCode(rp, await app.next(), req);
+    await createPasskey(d, 'cloned');
     // Two sign-ins advance the counter.
     for (let i = 0; i < 2; i++) {
-      req = await start(d, { prompt: 'login' });
+      const req = await start(d, { prompt: 'login' });
       await typeIdentifier(d, 'cloned');
       await d.page.waitForURL((u) => u.href.startsWith(app.redirectUri));
       await exchangeCode(rp, await app.next(), req);
@@ -249,14 +250,10 @@ describe('passkeys', () => {
 
   it('a ceremony that fails returns to a page offering the other ways in, with a plain message', async () => {
     const d = await device();
-    let req = await start(d);
-    await typeIdentifier(d, 'fumbler');
-    await typePassword(d);
-    await Promise.all([d.page.waitForURL((u) => u.href.startsWith(app.redirectUri)), d.page.click('button[data-passkey="register"]')]);
-    await exchangeCode(rp, await app.next(), req);
+    await createPasskey(d, 'fumbler');
     // The fingerprint is not recognised: the browser gives up, the page says so and stays.
     await d.cdp.send('WebAuthn.setUserVerified', { authenticatorId: d.authenticatorId, isUserVerified: false });
-    req = await start(d, { prompt: 'login' });
+    const req = await start(d, { prompt: 'login' });
     await typeIdentifier(d, 'fumbler');
     await d.page.waitForSelector('#passkey-error[role="alert"]:not([hidden])');
     expect(await d.page.locator('[role="alert"]').textContent()).toMatch(/not used|could not be checked/);
@@ -275,16 +272,12 @@ describe('passkeys', () => {
       ['strictowner', true],
     ] as const) {
       const d = await device();
-      let req = await start(d);
-      await typeIdentifier(d, login);
-      await typePassword(d);
-      await Promise.all([d.page.waitForURL((u) => u.href.startsWith(app.redirectUri)), d.page.click('button[data-passkey="register"]')]);
-      await exchangeCode(rp, await app.next(), req);
+      await createPasskey(d, login);
       // Someone else guesses the password three times: the account is locked.
       for (let i = 0; i < 3; i++) await new JourneyClient(server.url, rp).signIn(login, `wrong guess ${i}`);
       const user = await server.sesam.directory.requireUser(login);
       expect(user.locked).toBe(true);
-      req = await start(d, { prompt: 'login' });
+      const req = await start(d, { prompt: 'login' });
       await typeIdentifier(d, login);
       if (!strict) {
         await d.page.waitForURL((u) => u.href.startsWith(app.redirectUri));

@@ -9,7 +9,9 @@ import path from 'node:path';
 import knexFactory from 'knex';
 import { Redis } from 'ioredis';
 import { openDatabase, type Database } from '../../src/storage/database.js';
-import { migrateLatest } from '../../src/storage/migrate.js';
+import { migrateLatest, migrationSource } from '../../src/storage/migrate.js';
+import { Cipher } from '../../src/secrets/cipher.js';
+import { ensureSigningKeys } from '../../src/oidc/signing-keys.js';
 
 export const PG_ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
@@ -93,4 +95,14 @@ export function tmpDir(): string {
   const dir = path.join(os.tmpdir(), `sesam-test-${crypto.randomBytes(6).toString('hex')}`);
   fs.mkdirSync(dir, { recursive: true });
   return dir;
+}
+
+/**
+ * Brings a database made with `{ migrate: false }` to migration 003 (before the keyed secrets),
+ * with its signing keys sealed under `masterKey`, as a server of that time left it.
+ */
+export async function migrateTo003(db: Database, masterKey: Buffer): Promise<void> {
+  const source = migrationSource();
+  for (let i = 0; i < 3; i++) await db.migrate.up({ migrationSource: source });
+  await ensureSigningKeys(db, new Cipher(masterKey));
 }

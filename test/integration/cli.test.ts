@@ -5,29 +5,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import crypto from 'node:crypto';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { runSesam } from '../helpers/cli.js';
 import { FactorsRepository } from '../../src/repositories/factors-repository.js';
 import { DevicesRepository } from '../../src/repositories/devices-repository.js';
 import { RecoveryCodes } from '../../src/domain/recovery-codes.js';
 import { TrustedDevices } from '../../src/domain/trusted-devices.js';
 import { loadMasterKey } from '../../src/secrets/master-key.js';
 import { deriveKey } from '../../src/secrets/keyring.js';
-import { createPostgresDatabase, tmpDir } from '../helpers/stores.js';
-import { migrationSource } from '../../src/storage/migrate.js';
+import { createPostgresDatabase, migrateTo003, tmpDir } from '../helpers/stores.js';
 import { Cipher } from '../../src/secrets/cipher.js';
-import { ensureSigningKeys } from '../../src/oidc/signing-keys.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const NODE = path.join(ROOT, 'node_modules/.bin/node');
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 describe('sesam CLI', () => {
   let server: TestServer;
@@ -46,17 +34,7 @@ describe('sesam CLI', () => {
     await server?.stop();
   });
 
-  function sesam(args: string[], environment: Record<string, string> = env): Promise<Result> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(NODE, [path.join(ROOT, 'bin/sesam.js'), ...args], { cwd: ROOT, env: environment, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
-  }
+  const sesam = (args: string[], environment: Record<string, string> = env) => runSesam(args, environment);
   const lines = (s: string) => s.split('\n').filter((l) => l.trim() !== '');
 
   it('creates a tenant with a policy and shows it', async () => {
@@ -278,9 +256,7 @@ describe('sesam CLI', () => {
     const masterKey = crypto.randomBytes(32);
     const t = await createPostgresDatabase({ migrate: false });
     try {
-      const source = migrationSource();
-      for (let i = 0; i < 3; i++) await t.db.migrate.up({ migrationSource: source });
-      await ensureSigningKeys(t.db, new Cipher(masterKey));
+      await migrateTo003(t.db, masterKey);
       await t.db('clients').insert({ client_id: 'old', metadata: JSON.stringify({ client_id: 'old', client_secret: 'an-old-secret-in-clear-0123456789abcdef' }) });
       const base = { PATH: env.PATH, DATABASE_URL: t.url! };
       // A data folder without the server's master.key: a new key there opens nothing.

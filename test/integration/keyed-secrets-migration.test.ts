@@ -6,11 +6,10 @@
  */
 import crypto from 'node:crypto';
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
-import { createEmbeddedDatabase, createPostgresDatabase, type TestDatabase } from '../helpers/stores.js';
-import { migrateLatest, migrationSource } from '../../src/storage/migrate.js';
+import { createEmbeddedDatabase, createPostgresDatabase, migrateTo003, type TestDatabase } from '../helpers/stores.js';
+import { migrateLatest } from '../../src/storage/migrate.js';
 import { Cipher } from '../../src/secrets/cipher.js';
 import { deriveKey } from '../../src/secrets/keyring.js';
-import { ensureSigningKeys } from '../../src/oidc/signing-keys.js';
 import { ClientsRepository } from '../../src/repositories/clients-repository.js';
 import { FactorsRepository } from '../../src/repositories/factors-repository.js';
 import { RecoveryCodes } from '../../src/domain/recovery-codes.js';
@@ -33,11 +32,9 @@ describe.each([
   /** A database at 003, as a server of that time left it: keys sealed, one secret and codes not. */
   async function databaseAt003(masterKey: Buffer): Promise<{ db: TestDatabase['db']; userId: string }> {
     t = await create({ migrate: false });
-    const source = migrationSource();
-    for (let i = 0; i < 3; i++) await t.db.migrate.up({ migrationSource: source });
+    await migrateTo003(t.db, masterKey);
     const [{ name }] = await t.db('knex_migrations').orderBy('id', 'desc').limit(1);
     expect(name).toBe('003_sealed_client_secrets');
-    await ensureSigningKeys(t.db, new Cipher(masterKey));
     await t.db('clients').insert({
       client_id: 'legacy',
       metadata: JSON.stringify({
@@ -103,9 +100,7 @@ describe('migration 006_keyed_secrets at server start (PostgreSQL)', () => {
     const masterKey = crypto.randomBytes(32);
     const t = await createPostgresDatabase({ migrate: false });
     try {
-      const source = migrationSource();
-      for (let i = 0; i < 3; i++) await t.db.migrate.up({ migrationSource: source });
-      await ensureSigningKeys(t.db, new Cipher(masterKey));
+      await migrateTo003(t.db, masterKey);
       await t.db('clients').insert({
         client_id: 'legacy',
         metadata: JSON.stringify({ client_id: 'legacy', client_secret: SECRET, grant_types: ['client_credentials'], response_types: [], redirect_uris: [] }),

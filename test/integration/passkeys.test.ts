@@ -9,12 +9,12 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
 import { createEmbeddedDatabase, createPostgresDatabase, type TestDatabase } from '../helpers/stores.js';
 import { adminToken, startTestServer, type TestServer } from '../helpers/server.js';
+import { runSesam } from '../helpers/cli.js';
 import { PasskeysRepository, type NewPasskey } from '../../src/repositories/passkeys-repository.js';
 import { EventsRepository } from '../../src/repositories/events-repository.js';
 import { FactorsRepository } from '../../src/repositories/factors-repository.js';
@@ -31,7 +31,6 @@ import { Cipher } from '../../src/secrets/cipher.js';
 import type { User } from '../../src/model/types.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const NODE = path.join(ROOT, 'node_modules/.bin/node');
 const registration = JSON.parse(fs.readFileSync(path.join(ROOT, 'test/fixtures/webauthn/registration.json'), 'utf8'));
 const authentication = JSON.parse(fs.readFileSync(path.join(ROOT, 'test/fixtures/webauthn/authentication.json'), 'utf8'));
 const FAST = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
@@ -374,23 +373,13 @@ describe('passkeys in the admin API and the CLI (PostgreSQL + Redis)', () => {
   });
 
   describe('CLI', () => {
-    function sesam(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-      const env = {
+    const sesam = (args: string[]) =>
+      runSesam(args, {
         PATH: process.env.PATH ?? '',
         SESAM_URL: server.url,
         SESAM_ADMIN_CLIENT_ID: server.sesam.adminCredentials.clientId,
         SESAM_ADMIN_CLIENT_SECRET: server.sesam.adminCredentials.clientSecret,
-      };
-      return new Promise((resolve, reject) => {
-        const child = spawn(NODE, [path.join(ROOT, 'bin/sesam.js'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d) => (stdout += d));
-        child.stderr.on('data', (d) => (stderr += d));
-        child.on('error', reject);
-        child.on('close', (code) => resolve({ code, stdout, stderr }));
       });
-    }
     const lines = (s: string) => s.split('\n').filter((l) => l.trim() !== '');
 
     it('lists passkeys as a table and as JSON', async () => {
