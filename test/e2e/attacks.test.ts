@@ -64,6 +64,7 @@ async function setUp(options: { redis: boolean; backend?: 'postgres' | 'embedded
         { login: 'stepper', password: PASSWORD, mustChangePassword: false, phone: '0474 55 66 77', tenants: ['open'] },
         { login: 'rephoned', password: PASSWORD, mustChangePassword: false, phone: '0475 66 77 88', tenants: ['open'] },
         { login: 'leaver', password: PASSWORD, mustChangePassword: false, tenants: ['open'] },
+        { login: 'setupguess', password: PASSWORD, mustChangePassword: false, tenants: ['sms2fa'] },
       ],
       clients: [{ client_id: 'app', client_secret: SECRET, redirect_uris: [app.redirectUri], first_party: true }],
     },
@@ -323,6 +324,20 @@ describe('attacks on the second factor and the journey (PostgreSQL + Redis)', ()
     const checks = await s.server.sesam.events.list({ userId: user.id, type: 'login.second_factor_failed', limit: 1000 });
     expect(checks.filter((e) => (e.details as { outcome?: string })?.outcome !== undefined).length).toBeLessThanOrEqual(10);
     expect(user.locked).toBe(true);
+  });
+
+  it('attack 5: setting up a phone, five wrong codes end the attempt: the right code is refused after them', async () => {
+    const c = s.client();
+    const page = await c.signIn('setupguess', PASSWORD);
+    expect(page.html).toContain('autocomplete="tel"');
+    await c.post('enroll-second-factor', { action: 'phone', phone: '0477 12 34 56' });
+    const right = s.lastSmsCode();
+    const wrong = right === '000000' ? '111111' : '000000';
+    for (let i = 0; i < 5; i++) await c.post('enroll-second-factor', { action: 'code', code: wrong });
+    const after = await c.post('enroll-second-factor', { action: 'code', code: right });
+    expect(alertOf(after)).toMatch(/Too many/);
+    expect(c.callback).toBeUndefined();
+    expect((await s.server.sesam.directory.requireUser('setupguess')).phoneVerifiedAt).toBeNull();
   });
 
   it('attack 5: a right code resets the count (no lock after 9 wrong, 1 right, 9 wrong)', async () => {
