@@ -12,7 +12,7 @@ module.exports = {
       severity: 'error',
       comment: 'The identity domain is called by HTTP modules, never the other way round.',
       from: { path: '^src/domain/' },
-      to: { path: ['^interactions/', '^src/(http|admin|oidc|cli|boot)/', '^src/app\\.ts$', '^node_modules/(koa|@koa|oidc-provider)/'] },
+      to: { path: ['^interactions/', '^portal/', '^src/(http|admin|oidc|cli|boot)/', '^src/app\\.ts$', '^node_modules/(koa|@koa|oidc-provider)/'] },
     },
     {
       name: 'layers-point-down',
@@ -34,7 +34,14 @@ module.exports = {
       severity: 'error',
       comment: 'The login journey builds on src/; only the boot assembly wires it in.',
       from: { path: '^src/', pathNot: '^src/(app\\.ts|boot/)' },
-      to: { path: '^interactions/' },
+      to: { path: '^(interactions|portal)/' },
+    },
+    {
+      name: 'the-journey-knows-no-portal',
+      severity: 'error',
+      comment: 'The account portal (a first-party app of Sesam) reuses the journey; never the other way round.',
+      from: { path: '^interactions/' },
+      to: { path: '^portal/' },
     },
   ],
   options: {

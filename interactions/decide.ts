@@ -27,7 +27,12 @@ export async function decide(sc: StepContext): Promise<StepName> {
     user: sc.user ? { mustChangePassword: sc.user.mustChangePassword } : undefined,
     eligibleTenants: sc.eligible.map((m) => m.tenantId),
     clientRestricted: sc.client.tenants !== null,
-    client: { firstParty: sc.client.firstParty, consentMissing: details.prompt.name === 'consent' || !details.grantId },
+    // RFC 8252 §8.6: any app can claim a native app's redirect, so a native app never gets a code
+    // without the user: one signed in by the browser's session alone confirms on the consent page.
+    client: {
+      firstParty: sc.client.firstParty && !(sc.client.metadata.application_type === 'native' && journey.verifications.length === 0),
+      consentMissing: details.prompt.name === 'consent' || !details.grantId,
+    },
     mfa,
     identifierHasPasskey: journey.userId ? undefined : journey.identifierHasPasskey,
     offerPasskey,
@@ -62,17 +67,21 @@ export async function decide(sc: StepContext): Promise<StepName> {
 async function mfaFacts(sc: StepContext): Promise<NonNullable<FlowFacts['mfa']>> {
   const user = sc.user!;
   const membership = chosenMembership(sc);
-  const policy = chosenPolicy(sc);
+  const tenantPolicy = chosenPolicy(sc);
+  // A user of no tenant who switched two-step verification on in the portal is asked for it, as
+  // under a tenant that makes it optional.
+  const policy = !membership && user.mfaEnabledBy === 'user' && tenantPolicy.mfa === 'off' ? { ...tenantPolicy, mfa: 'optional' as const } : tenantPolicy;
   const params = sc.details.params;
   const acrValues = params.acr_values as string | undefined;
-  const forced = wantsTwoFactors(acrValues) || params.max_age !== undefined;
+  const forced = wantsTwoFactors(acrValues);
+  const fresh = params.max_age !== undefined;
   const allowed: PolicyMethod[] = [...policy.methods];
   // Factors typed as a code have a set-up module; a passkey is created by its own ceremony.
   const setUp = allowed.filter((m) => m in setUpMethods || m === 'passkey');
   const firstConnectionToTenant = !!membership && membership.firstLoginAt === null;
-  const base = { policy: policy.mfa, allowed, setUp, firstConnectionToTenant, forced, phishingResistant: requestedLevel(acrValues) === 'phr' };
+  const base = { policy: policy.mfa, allowed, setUp, firstConnectionToTenant, forced, fresh, phishingResistant: requestedLevel(acrValues) === 'phr' };
   // 2FA off and not asked for: nothing to look up (the common case stays cheap).
-  if (policy.mfa === 'off' && !forced && sc.journey.intent === 'sign-in') return { ...base, enrolled: [], deviceTrusted: false };
+  if (policy.mfa === 'off' && !forced && !fresh && sc.journey.intent === 'sign-in') return { ...base, enrolled: [], deviceTrusted: false };
   const enrolled: Factor[] = [];
   if (user.phone && user.phoneVerifiedAt) enrolled.push('sms');
   if (await sc.services.totp.isEnrolled(user.id)) enrolled.push('totp');

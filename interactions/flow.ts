@@ -93,8 +93,14 @@ export interface FlowFacts {
     firstConnectionToTenant: boolean;
     /** This browser is a device the user trusted, within the tenant's trustedDeviceDays. */
     deviceTrusted: boolean;
-    /** acr_values asks for two factors (or more), or max_age asks for a fresh login. */
+    /** acr_values asks for two factors (or more). */
     forced: boolean;
+    /**
+     * max_age asks for a fresh login (the portal before a credential change): the user proves
+     * again what they have — their second factor too, on any device — but a user without one is
+     * not made to set one up.
+     */
+    fresh?: boolean;
     /** acr_values asks for a phishing-resistant sign-in. */
     phishingResistant: boolean;
   };
@@ -221,14 +227,15 @@ function secondFactorStep(m: NonNullable<FlowFacts['mfa']>, intent: Intent, twoF
   // An app asking for two factors (or a step-up) accepts any factor the user has; otherwise the
   // tenant's list. A passkey proves two factors by itself, so it satisfies any tenant.
   const forced = m.forced || intent === 'step-up';
-  const accepted = (x: Factor) => forced || x === 'recovery' || x === 'passkey' || m.allowed.includes(x);
+  const anyFactor = forced || !!m.fresh;
+  const accepted = (x: Factor) => anyFactor || x === 'recovery' || x === 'passkey' || m.allowed.includes(x);
   const usable = m.enrolled.filter(accepted);
   const hasUsable = usable.some((x) => x !== 'recovery');
   const hasAllowed = m.enrolled.some((x) => x !== 'recovery' && accepted(x)) || provenMethods.some((x) => x === 'passkey' || (m.allowed as string[]).includes(x));
 
   if (!twoFactors) {
-    const wanted = m.policy === 'required' || forced || (m.policy === 'optional' && hasUsable);
-    const spared = m.deviceTrusted && !m.firstConnectionToTenant && !forced && intent === 'sign-in';
+    const wanted = m.policy === 'required' || forced || ((m.policy === 'optional' || m.fresh) && hasUsable);
+    const spared = m.deviceTrusted && !m.firstConnectionToTenant && !forced && !m.fresh && intent === 'sign-in';
     if (!wanted || spared) return undefined;
     if (hasUsable) return { step: 'second-factor', methods: usable };
     // A passkey is created only by an account proven to its tenant's level: never on a password

@@ -22,7 +22,8 @@ import { abandonStores, closeStores, openStores } from './boot/stores.js';
 import { buildDomain, openRepositories } from './boot/domain.js';
 import { startEngine } from './boot/engine.js';
 import { bootstrapAdminClient, applyImportFile } from './boot/bootstrap.js';
-import { journeyRouter } from './boot/journey.js';
+import { journeyRouter, journeyServices } from './boot/journey.js';
+import { accountPortalRouter, bootstrapPortalClient } from './boot/portal.js';
 import { createHttpServer } from './boot/http.js';
 
 export { StartupError } from './boot/bootstrap.js';
@@ -60,6 +61,7 @@ export async function createSesam(settings: Settings, logger: Logger = createLog
     throw error;
   };
   const adminCredentials = await bootstrapAdminClient(settings, directory, logger).catch(abandon);
+  await bootstrapPortalClient(settings, directory, logger).catch(abandon);
   if (settings.importFile) await applyImportFile(settings.importFile, directory, logger).catch(abandon);
 
   const rotateKeys = async (actor: Actor = {}) => {
@@ -68,8 +70,11 @@ export async function createSesam(settings: Settings, logger: Logger = createLog
     await repos.events.record({ type: 'admin.keys_rotated', clientId: actor.clientId, ip: actor.ip, details: { kids } });
     return kids;
   };
+  const services = journeyServices(settings, stores, repos, domain, provider, logger);
+  const localOrigin = () => web.localUrl();
   const web = createHttpServer(settings, stores, host, [
-    journeyRouter(settings, stores, repos, domain, provider, logger),
+    journeyRouter(services),
+    accountPortalRouter(settings, stores, repos, domain, services, localOrigin),
     adminRouter({ directory, events: repos.eventsRepo, provider, rotateKeys, logger, issuer: settings.issuer, db, credentials }),
   ], logger);
 
@@ -88,6 +93,7 @@ export async function createSesam(settings: Settings, logger: Logger = createLog
       host.stop();
       clearInterval(sweeper);
       await web.close();
+      await repos.passwordRecovery.idle(); // mails being sent finish before their stores close
       await closeStores(stores);
     },
   };

@@ -29,12 +29,19 @@ nav.lang{text-align:center;margin-top:1rem;font-size:.9rem}nav.lang a{margin:0 .
 ul.choices{list-style:none;padding:0;margin:0}ul.choices li{margin:.5rem 0}
 a{color:#0b5cad}
 form.inline{margin:0}button.link{display:inline;width:auto;margin:1rem 0 0;padding:0;background:none;color:#0b5cad;font-weight:400;text-decoration:underline}
+aside.sign-in-notice{background:#fff8e1;border-left:4px solid #a15c00;padding:.25rem .75rem;margin:0 0 1rem;border-radius:4px}aside.sign-in-notice p{margin:.5rem 0}
+h2{font-size:1.1rem;margin:1.25rem 0 .5rem}pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#eef1f4;padding:.6rem;border-radius:6px;font-size:.9rem}
 `;
 
-export function page(pc: PageContext, title: string, body: Safe): string {
-  const switcher = LOCALES.map((l) =>
+/** Each language in its own name: the current one in bold, the others as links to this page in them. */
+export function languageSwitcher(pc: PageContext): Safe[] {
+  return LOCALES.map((l) =>
     l === pc.locale ? html`<strong lang="${l}">${catalogue(l)['lang.name']}</strong>` : html`<a href="${pc.localeUrl(l)}" lang="${l}" hreflang="${l}">${catalogue(l)['lang.name']}</a>`,
   );
+}
+
+export function page(pc: PageContext, title: string, body: Safe): string {
+  const switcher = languageSwitcher(pc);
   return `<!doctype html>${html`<html lang="${pc.locale}">
 <head>
 <meta charset="utf-8">

@@ -20,8 +20,9 @@ import { useIssuerScheme } from '../http/https-issuer.js';
 import { errorHandler } from '../http/error-handler.js';
 import { errorPages } from '../../interactions/views/provider-pages.js';
 import { healthRouter } from './health.js';
+import { firstRunRouter } from './first-run.js';
 
-const SESAM_PATHS = /^\/(?:$|\?|healthz\b|readyz\b|interaction\/|admin(?:\/|$))/;
+const SESAM_PATHS = /^\/(?:$|\?|healthz\b|readyz\b|interaction\/|admin(?:\/|$)|account(?:[/?]|$))/;
 
 /** Paths Sesam serves itself; the rest belong to the OIDC engine. */
 export function isSesamPath(url: string): boolean {
@@ -32,6 +33,8 @@ export interface HttpServer {
   app: Koa;
   /** Starts listening on the configured port; resolves to a local URL of the server. */
   listen(): Promise<string>;
+  /** That local URL once listening (the portal's back channel to the engine uses it). */
+  localUrl(): string | undefined;
   /** Stops taking requests and lets those under way finish. */
   close(): Promise<void>;
 }
@@ -44,12 +47,15 @@ export function createHttpServer(settings: Settings, stores: Stores, engine: Pic
   app.use(errorHandler(logger, errorPages(settings.defaultLocale)));
   app.use(securityHeaders(settings.issuer));
   let closing = false;
-  app.use(healthRouter(stores, settings.defaultLocale, () => closing).routes());
+  app.use(healthRouter(stores, () => closing).routes());
+  app.use(firstRunRouter(settings, stores).routes());
   for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
 
   let server: http.Server | undefined;
+  let local: string | undefined;
   return {
     app,
+    localUrl: () => local,
     async listen() {
       const sesamApp = app.callback();
       const listening = http.createServer((req, res) => (isSesamPath(req.url ?? '/') ? sesamApp(req, res) : engine.handle(req, res)));
@@ -59,9 +65,12 @@ export function createHttpServer(settings: Settings, stores: Stores, engine: Pic
         listening.once('error', reject);
         listening.listen(settings.port, settings.host, () => resolve());
       });
-      const { port } = listening.address() as AddressInfo;
+      const { port, address } = listening.address() as AddressInfo;
       logger.info({ port, issuer: settings.issuer }, 'sesam listening');
-      return `http://127.0.0.1:${port}`;
+      // Any-address listeners answer on the loopback; otherwise the address bound to.
+      const host = address === '::' || address === '0.0.0.0' ? '127.0.0.1' : address.includes(':') ? `[${address}]` : address;
+      local = `http://${host}:${port}`;
+      return local;
     },
     async close() {
       closing = true;

@@ -20,11 +20,12 @@ import { interactionRouter } from '../../interactions/router.js';
 import type { Services } from '../../interactions/services.js';
 
 /** The login journey's routes, /interaction/…, on the services below. */
-export function journeyRouter(settings: Settings, stores: Stores, repos: Repositories, domain: Domain, provider: () => Provider, logger: Logger): Router {
-  return interactionRouter(journeyServices(settings, stores, repos, domain, provider, logger));
+export function journeyRouter(services: Services): Router {
+  return interactionRouter(services);
 }
 
-function journeyServices(settings: Settings, stores: Stores, repos: Repositories, domain: Domain, provider: () => Provider, logger: Logger): Services {
+/** What the journey's steps (and the account portal, which reuses them) may call. */
+export function journeyServices(settings: Settings, stores: Stores, repos: Repositories, domain: Domain, provider: () => Provider, logger: Logger): Services {
   const { db, redis, kv, cipher, keyring } = stores;
   const { users, hasher, events } = repos;
   return {
@@ -42,7 +43,8 @@ function journeyServices(settings: Settings, stores: Stores, repos: Repositories
     passwords: new PasswordAuthenticator(users, hasher, events, new PasswordFailureThrottle({ redis, kv, key: keyring.key('rate-limits') }), domain.trustedDevices),
     events,
     defaultLocale: settings.defaultLocale,
-    grantTtlSeconds: Math.max(settings.sessionRememberDays * 24 * 3600, TTL.RefreshToken),
+    // The tenant stored with a grant lasts as long as the longest grant (an app's offline access).
+    grantTtlSeconds: Math.max(settings.sessionRememberDays * 24 * 3600, TTL.RefreshToken, TTL.OfflineGrant),
     logger,
     cipher,
     totp: domain.totp,
@@ -56,6 +58,7 @@ function journeyServices(settings: Settings, stores: Stores, repos: Repositories
       codeKey: keyring.key('sms-codes'),
     },
     secureCookies: settings.issuer.startsWith('https:'),
+    passwordRecovery: repos.passwordRecovery,
   };
 }
 

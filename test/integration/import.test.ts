@@ -37,7 +37,8 @@ async function snapshot(db: Database) {
     tenants: await db('tenants').select('id', 'name', 'policy', 'created_at').orderBy('id'),
     users: await db('users').select('*').orderBy('login'),
     memberships: await db('memberships').select('*').orderBy(['user_id', 'tenant_id']),
-    clients: await db('clients').select('client_id', 'metadata', 'first_party', 'tenants', 'created_at').orderBy('client_id'),
+    // The portal's own client follows the issuer, which a restarted test server changes (its port).
+    clients: await db('clients').whereNot('client_id', 'sesam-account').select('client_id', 'metadata', 'first_party', 'tenants', 'created_at').orderBy('client_id'),
     events: events.map((e) => `${e.type}=${e.n}`),
   };
 }
@@ -127,7 +128,7 @@ describe.each(['embedded', 'postgres'] as const)('import file (%s)', (backend) =
     await expect(startTestServer({ backend, reuse: { dataDir, databaseUrl: pg.url }, import: bad })).rejects.toThrow(/users\[1\] \(broken\).*ghost/);
     expect(await pg.db('tenants').select('id')).toEqual([]);
     expect(await pg.db('users').select('login')).toEqual([]);
-    expect(await pg.db('clients').whereNot('client_id', 'sesam-admin').select('client_id')).toEqual([]);
+    expect(await pg.db('clients').whereNotIn('client_id', ['sesam-admin', 'sesam-account']).select('client_id')).toEqual([]);
     expect(Number((await pg.db('events').where({ type: 'admin.user_created' }).count('* as n'))[0].n)).toBe(0);
   });
 

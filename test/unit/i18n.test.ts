@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { catalogue, chooseLocale, LOCALES, translator, type Locale } from '../../interactions/i18n/index.js';
+import { portalCatalogueFiles } from '../../portal/i18n/index.js';
 
 const english = catalogue('en');
 const englishKeys = Object.keys(english);
@@ -106,5 +107,39 @@ describe('chooseLocale', () => {
   it('finally uses the fallback', () => {
     expect(chooseLocale({ fallback: 'de' })).toBe('de');
     expect(chooseLocale({ fallback: 'nl', uiLocales: 'es it', acceptLanguage: 'it' })).toBe('nl');
+  });
+});
+
+describe('the account portal catalogues', () => {
+  const areas = Object.entries(portalCatalogueFiles());
+
+  it('has areas', () => {
+    expect(areas.map(([area]) => area)).toContain('core');
+  });
+
+  it.each(areas)('%s exists in the four languages with the keys, placeholders and no empty message of English', (_area, byLocale) => {
+    const en = byLocale.en!;
+    expect(en).toBeDefined();
+    for (const locale of LOCALES) {
+      const messages = byLocale[locale];
+      expect(messages).toBeDefined();
+      expect(Object.keys(messages!).sort()).toEqual(Object.keys(en).sort());
+      for (const [key, value] of Object.entries(messages!)) {
+        expect(`${locale} ${key}: ${typeof value === 'string' && value.trim() !== '' ? 'ok' : 'empty'}`).toBe(`${locale} ${key}: ok`);
+        expect([locale, key, placeholders(value)]).toEqual([locale, key, placeholders(en[key])]);
+      }
+    }
+  });
+
+  it('no two areas define the same key', () => {
+    const seen = new Map<string, string>();
+    const clashes: string[] = [];
+    for (const [area, byLocale] of areas) {
+      for (const key of Object.keys(byLocale.en ?? {})) {
+        if (seen.has(key)) clashes.push(`${key} in ${seen.get(key)} and ${area}`);
+        seen.set(key, area);
+      }
+    }
+    expect(clashes).toEqual([]);
   });
 });
