@@ -96,6 +96,21 @@ const schema = z.object({
     .optional(),
   /** How long "skip" on the passkey offer is remembered on a device. */
   PASSKEY_OFFER_SKIP_DAYS: int(1, 400).default(30),
+  /**
+   * Where mail goes: an SMTP server, the MAIL_OUTBOX file, or the log. Default: smtp if SMTP_URL
+   * is set, else outbox if MAIL_OUTBOX is, else console, except with an https ISSUER: the console
+   * writes password-reset links to the log, so it must be chosen.
+   */
+  MAIL_TRANSPORT: z.enum(['smtp', 'outbox', 'console']).optional(),
+  /** `smtp://user:password@host:587` (STARTTLS when offered) or `smtps://…:465` (TLS from the start). */
+  SMTP_URL: url(['smtp:', 'smtps:']).optional(),
+  /** The sender of every mail: `no-reply@example.be` or `Sesam <no-reply@example.be>`. */
+  MAIL_FROM: z
+    .string()
+    .trim()
+    .max(320)
+    .regex(/^(?:[^<>\r\n]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/, 'must be an e-mail address, optionally with a name: Name <address@example.be>')
+    .optional(),
 });
 
 /** `value` as an origin (`scheme://host[:port]`, http or https, nothing after), else undefined. */
@@ -168,6 +183,12 @@ export type Settings = Readonly<{
     resendSeconds: number;
   }>;
   /** Passkeys: the WebAuthn relying party and the origins its ceremonies may run on. */
+  /** Mail delivery (password recovery, "your password was changed"). */
+  mail: Readonly<{
+    transport: 'smtp' | 'outbox' | 'console';
+    smtpUrl?: string;
+    from: string;
+  }>;
   webauthn: Readonly<{
     rpId: string;
     rpName: string;
@@ -197,6 +218,12 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const smsTransport = s.SMS_TRANSPORT ?? (s.SMS_OUTBOX ? 'outbox' : 'console');
   if (smsTransport === 'console' && !s.SMS_TRANSPORT && new URL(issuer).protocol === 'https:') {
     throw new SettingsError('SMS_TRANSPORT', 'must be set when ISSUER is https: the default (console) writes SMS codes to the log; set http (with SMS_HTTP_URL), outbox, or console on purpose');
+  }
+  if (s.MAIL_TRANSPORT === 'smtp' && !s.SMTP_URL) throw new SettingsError('SMTP_URL', 'is required when MAIL_TRANSPORT=smtp');
+  if (s.MAIL_TRANSPORT === 'outbox' && !s.MAIL_OUTBOX) throw new SettingsError('MAIL_OUTBOX', 'is required when MAIL_TRANSPORT=outbox');
+  const mailTransport = s.MAIL_TRANSPORT ?? (s.SMTP_URL ? 'smtp' : s.MAIL_OUTBOX ? 'outbox' : 'console');
+  if (mailTransport === 'console' && !s.MAIL_TRANSPORT && new URL(issuer).protocol === 'https:') {
+    throw new SettingsError('MAIL_TRANSPORT', 'must be set when ISSUER is https: the default (console) writes mails, password-reset links included, to the log; set SMTP_URL, MAIL_OUTBOX, or console on purpose');
   }
   // An IP address cannot be an RP ID: an ISSUER on one (tests on 127.0.0.1) keeps its host as
   // the default, and passkeys then do not work there (use localhost).
@@ -243,11 +270,12 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       codeTtlSeconds: s.SMS_CODE_TTL_SECONDS,
       resendSeconds: s.SMS_RESEND_SECONDS,
     }),
+    mail: Object.freeze({ transport: mailTransport, smtpUrl: s.SMTP_URL, from: s.MAIL_FROM ?? `Sesam <no-reply@${issuerUrl.hostname}>` }),
     webauthn: Object.freeze({ rpId, rpName: s.WEBAUTHN_RP_NAME, origins: Object.freeze(origins), offerSkipDays: s.PASSKEY_OFFER_SKIP_DAYS }),
   });
 }
 
 function redact(name: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  return /SECRET|KEY|PASSWORD|DATABASE_URL|REDIS_URL/.test(name) ? '<redacted>' : value;
+  return /SECRET|KEY|PASSWORD|DATABASE_URL|REDIS_URL|SMTP_URL/.test(name) ? '<redacted>' : value;
 }

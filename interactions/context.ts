@@ -8,6 +8,7 @@ import { isLocale } from './i18n/index.js';
 import { newJourney } from './journey.js';
 import { pageContextFor } from './views/provider-pages.js';
 import { errorPage } from './views/layout.js';
+import { startRecovery } from './recovery-start.js';
 import type { Intent } from './flow.js';
 import type { Services } from './services.js';
 import type { InteractionDetails, StepContext } from './step.js';
@@ -41,6 +42,8 @@ export async function loadContext(ctx: Context, services: Services, expectedUid?
   const clientId = String(details.params.client_id);
   const client = (await services.clients.find(clientId)) ?? { clientId, metadata: {}, firstParty: false, tenants: [] };
   const clientName = String(client.metadata.client_name ?? clientId);
+  // A new journey carrying an e-mailed link's handle recovers a password (issue 10).
+  if (!stored) await startRecovery(services, details, client, journey);
   // The tenant's language, when the request names one: the organization asked for, or the client's only tenant.
   const organization = details.params.organization as string | undefined;
   const contextTenant = organization && (!client.tenants || client.tenants.includes(organization)) ? organization : client.tenants?.length === 1 ? client.tenants[0] : undefined;

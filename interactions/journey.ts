@@ -65,6 +65,10 @@ export interface Journey {
   failures: Partial<Record<MethodId, number>>;
   /** Recovery codes drawn at a set-up, sealed until shown once. */
   recoveryCodesSealed?: string;
+  /** A `recover` journey: the keyed hash of its recovery handle, taken when the new password is set. */
+  recovery?: string;
+  /** Said on the first page: the recovery link this sign-in came with no longer works. */
+  notice?: 'recovery-invalid';
 }
 
 const key = (uid: string) => `journey:${uid}`;

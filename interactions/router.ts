@@ -17,6 +17,8 @@ import { decide } from './decide.js';
 import { hasJourneyToken, refuseForgery, sameOriginOnly } from './guards.js';
 import { newJourney } from './journey.js';
 import { serveAssets } from './assets.js';
+import { showForgot, submitForgot } from './steps/forgot.js';
+import { showRecoverLink, useRecoverLink } from './steps/recover-link.js';
 import { errorPage } from './views/layout.js';
 import { pageContextFor } from './views/provider-pages.js';
 import type { Services } from './services.js';
@@ -42,6 +44,10 @@ export function interactionRouter(services: Services): Router {
 
   serveAssets(router);
 
+  // Password recovery (issue 10): the e-mailed link, outside any sign-in, before the routes with a uid.
+  router.get('/recover/:token', (ctx) => showRecoverLink(ctx, services, ctx.params.token));
+  router.post('/recover/:token', sameOrigin, (ctx) => useRecoverLink(ctx, services, ctx.params.token));
+
   router.get('/callback/:provider', async (ctx) => {
     const upstream = Object.hasOwn(upstreams, ctx.params.provider) ? upstreams[ctx.params.provider] : undefined;
     if (!upstream) {
@@ -60,6 +66,21 @@ export function interactionRouter(services: Services): Router {
   router.get('/:uid', async (ctx) => {
     const sc = await loadContext(ctx, services, ctx.params.uid);
     if (sc) await advance(sc);
+  });
+
+  router.get('/:uid/forgot', async (ctx) => {
+    const sc = await loadContext(ctx, services, ctx.params.uid);
+    if (sc) await showForgot(sc, 'form');
+  });
+
+  router.get('/:uid/forgot/sent', async (ctx) => {
+    const sc = await loadContext(ctx, services, ctx.params.uid);
+    if (sc) await showForgot(sc, 'sent');
+  });
+
+  router.post('/:uid/forgot', sameOrigin, body, async (ctx) => {
+    const sc = await posted(ctx);
+    if (sc) await submitForgot(sc, normalize(ctx.request.body));
   });
 
   router.post('/:uid/restart', sameOrigin, body, async (ctx) => {

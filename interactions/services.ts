@@ -21,6 +21,7 @@ import type { CodeAttempts } from '../src/domain/code-attempts.js';
 import type { Passkeys } from '../src/domain/passkeys.js';
 import type { SmsTransport } from '../src/delivery/sms.js';
 import type { SmsSendLimiter } from '../src/security/rate-limits.js';
+import type { PasswordRecovery } from '../src/domain/password-recovery.js';
 
 export interface Services {
   provider: () => Provider;
@@ -49,4 +50,6 @@ export interface Services {
   sms: { transport: SmsTransport; limiter: SmsSendLimiter; codeTtlSeconds: number; resendSeconds: number; codeKey: Buffer };
   /** Cookies only over HTTPS when the issuer is HTTPS. */
   secureCookies: boolean;
+  /** Password recovery by e-mail: requests, the e-mailed links, the handles of `recover` journeys. */
+  passwordRecovery: PasswordRecovery;
 }

@@ -6,6 +6,7 @@
  */
 import { html } from '../views/html.js';
 import { alert, page } from '../views/layout.js';
+import { signInNotices } from '../views/notices.js';
 import { csrfField, postButton } from '../views/forms.js';
 import { passkeyButton, passkeyScripts, webauthnField } from '../views/passkey.js';
 import { passkeySignIn } from '../methods/passkey.js';
@@ -28,14 +29,15 @@ export function rememberCapability(sc: StepContext, form: Record<string, string>
 export const identifierStep: StepModule<'identifier'> = {
   name: 'identifier',
 
-  render(sc, options = {}) {
+  async render(sc, options = {}) {
     const { t } = sc.pc;
     const value = options.values?.identifier ?? sc.journey.identifier ?? (sc.details.params.login_hint as string | undefined) ?? '';
     return page(
       sc.pc,
       t('identifier.title'),
       html`<h1>${t('identifier.title')}</h1>
-${alert(options.error)}
+${alert(options.error ?? (sc.journey.notice === 'recovery-invalid' ? t('recover.expired') : undefined))}
+${await signInNotices(sc)}
 <form method="post" action="/interaction/${sc.uid}/identifier" novalidate>
 ${csrfField(sc)}
 ${webauthnField()}
@@ -44,6 +46,7 @@ ${webauthnField()}
  data-passkey-autofill data-url="/interaction/${sc.uid}/identifier" data-csrf="${sc.journey.csrf}" data-msg-cancelled="" data-msg-failed="${t('passkey.failed')}" data-msg-unsupported="">
 <button type="submit">${t('common.continue')}</button>
 </form>
+<p class="notice"><a href="/interaction/${sc.uid}/forgot">${t('forgot.link')}</a></p>
 <div class="passkey-way">
 ${passkeyButton(sc, { mode: 'authenticate', step: 'identifier', label: t('passkey.signIn'), secondary: true })}
 </div>
@@ -57,6 +60,7 @@ ${passkeyScripts(sc)}`,
     if (!identifier || identifier.length > 320) return { ok: false, error: sc.pc.t('identifier.required') };
     sc.journey.identifier = identifier;
     sc.journey.passwordInstead = false;
+    sc.journey.notice = undefined;
     rememberCapability(sc, form);
     sc.journey.identifierHasPasskey = sc.journey.webauthn ? await hasPasskey(sc, identifier) : false;
     return { ok: true };

@@ -8,6 +8,7 @@ import { DEFAULT_POLICY, type TenantPolicy } from '../../src/model/tenant-policy
 import { html } from '../views/html.js';
 import { clock } from '../views/clock.js';
 import { alert, page } from '../views/layout.js';
+import { signInNotices } from '../views/notices.js';
 import { csrfField, postButton } from '../views/forms.js';
 import { passkeyScripts, webauthnField } from '../views/passkey.js';
 import { rememberCapability } from './identifier.js';
@@ -41,6 +42,8 @@ export const passwordStep: StepModule<'password'> = {
       html`<h1>${t('password.title')}</h1>
 <p class="who">${sc.journey.identifier}</p>
 ${alert(options.error)}
+${sc.journey.intent === 'recover' && !options.error ? html`<p role="status">${t('recover.done')}</p>` : ''}
+${await signInNotices(sc)}
 <form method="post" action="/interaction/${sc.uid}/password" novalidate>
 ${csrfField(sc)}
 ${webauthnField()}
@@ -51,7 +54,7 @@ ${webauthnField()}
 <button type="submit">${t('password.submit')}</button>
 </form>
 <p class="notice">${notice}</p>
-<p class="notice">${t('password.forgot', { contact })}</p>
+<p class="notice"><a href="/interaction/${sc.uid}/forgot">${t('forgot.link')}</a></p>
 ${
   sc.journey.passwordInstead
     ? html`<form method="post" action="/interaction/${sc.uid}/password">${csrfField(sc)}<button type="submit" name="action" value="passkey" class="secondary">${t('passkey.insteadOfPassword')}</button></form>`

@@ -31,6 +31,9 @@ import { Passkeys } from '../domain/passkeys.js';
 import { Credentials } from '../domain/credentials.js';
 import { Directory } from '../domain/directory.js';
 import { CodeAttempts } from '../domain/code-attempts.js';
+import { PasswordRecovery } from '../domain/password-recovery.js';
+import { createMailTransport } from '../delivery/mail.js';
+import { PasswordResetLimiter } from '../security/rate-limits.js';
 import { ReadCache } from '../storage/read-cache.js';
 import type { Tenant } from '../model/types.js';
 
@@ -45,15 +48,29 @@ export interface Repositories {
   hasher: PasswordHasher;
   /** WebAuthn ceremonies for settings.webauthn (the RP ID and origins); exposed as `Domain.passkeys`. */
   passkeys: Passkeys;
+  /** Password recovery by e-mail and the "password changed" mail (settings.mail), like the hasher needing only settings and stores. */
+  passwordRecovery: PasswordRecovery;
 }
 
-export function openRepositories(settings: Settings, { db, cipher }: Stores, logger: Logger): Repositories {
+export function openRepositories(settings: Settings, { db, redis, kv, cipher, keyring }: Stores, logger: Logger): Repositories {
   const eventsRepo = new EventsRepository(db);
   const events = new EventLog(eventsRepo, logger);
   const { rpId, rpName, origins } = settings.webauthn;
   const tenants = new TenantsRepository(db);
+  const users = new UsersRepository(db);
   return {
-    users: new UsersRepository(db),
+    passwordRecovery: new PasswordRecovery({
+      users,
+      kv,
+      key: keyring.key('password-reset'),
+      mail: createMailTransport(settings, logger),
+      events,
+      throttle: new PasswordResetLimiter({ redis, kv, key: keyring.key('rate-limits') }),
+      issuer: settings.issuer,
+      defaultLocale: settings.defaultLocale,
+      logger,
+    }),
+    users,
     tenants,
     tenantCache: new ReadCache((id) => tenants.find(id), settings.clientCacheSeconds),
     clientCache: new ClientCache(new ClientsRepository(db, cipher), settings.clientCacheSeconds),
@@ -73,6 +90,8 @@ export interface Domain {
   credentials: Credentials;
   directory: Directory;
   codeAttempts: CodeAttempts;
+  /** The account's sessions and grants in the engine (the portal lists and ends them). */
+  accountSessions: AccountSessions;
 }
 
 export function buildDomain({ db, redis, kv, cipher, keyring }: Stores, repos: Repositories, provider: () => Provider, logger: Logger): Domain {
@@ -81,7 +100,7 @@ export function buildDomain({ db, redis, kv, cipher, keyring }: Stores, repos: R
   const totp = new TotpService(factors, cipher);
   const recoveryCodes = new RecoveryCodes(factors, keyring.key('recovery-codes'));
   const sessions = new AccountSessions({ provider, index: accountIndex({ db, redis }), kv, logger });
-  const credentials = new Credentials({ db, hasher, events, totp, recoveryCodes, sessions, passkeys });
+  const credentials = new Credentials({ db, hasher, events, totp, recoveryCodes, sessions, passkeys, notifier: repos.passwordRecovery });
   const directory = new Directory(db, {
     hasher,
     events,
@@ -94,5 +113,5 @@ export function buildDomain({ db, redis, kv, cipher, keyring }: Stores, repos: R
     credentials,
   });
   const trustedDevices = new TrustedDevices(new DevicesRepository(db));
-  return { totp, recoveryCodes, trustedDevices, passkeys, credentials, directory, codeAttempts: new CodeAttempts(repos.users, events) };
+  return { totp, recoveryCodes, trustedDevices, passkeys, credentials, directory, codeAttempts: new CodeAttempts(repos.users, events), accountSessions: sessions };
 }

@@ -8,7 +8,7 @@
  */
 import crypto from 'node:crypto';
 
-export const KEY_PURPOSES = ['recovery-codes', 'rate-limits', 'sms-codes'] as const;
+export const KEY_PURPOSES = ['recovery-codes', 'rate-limits', 'sms-codes', 'password-reset'] as const;
 export type KeyPurpose = (typeof KEY_PURPOSES)[number];
 
 /**

@@ -334,3 +334,60 @@ export class PasswordFailureThrottle {
 function sourceId(key: Buffer, ip: string): string {
   return keyedHash(key, `pwd-fail:${ipBucket(ip)}`, 'base64url');
 }
+
+/**
+ * Password-reset requests (issue 10): per source, a clear "try again later"; per account, silently
+ * (the page's answer stays the same, only the mails stop), so nobody can flood a mailbox and the
+ * answer never tells whether an account exists.
+ * - ip: 10 per hour, 50 per day from one address (an office shares one);
+ * - account: 3 mails per hour, 10 per day to one account.
+ */
+export const PASSWORD_RESET_LIMITS = Object.freeze({
+  ip: Object.freeze([Object.freeze({ max: 10, seconds: HOUR }), Object.freeze({ max: 50, seconds: DAY })]),
+  account: Object.freeze([Object.freeze({ max: 3, seconds: HOUR }), Object.freeze({ max: 10, seconds: DAY })]),
+});
+
+export type LimitDecision = { allowed: true } | { allowed: false; retryAt: Date };
+
+/**
+ * Counts password-reset requests per source and per account in fixed windows
+ * (PASSWORD_RESET_LIMITS). A request takes one point in every window of its kind at once; one over
+ * a limit gives its points back and is refused, so pressing again while refused never pushes the
+ * end of the wait further. Addresses and account ids are keyed hashes, as for SMS.
+ */
+export class PasswordResetLimiter {
+  private readonly windows: Record<'ip' | 'account', { max: number; counter: WindowCounter }[]>;
+  private readonly key: Buffer;
+
+  /** `key`: the master key's 'rate-limits' subkey. */
+  constructor(options: { redis?: Redis; kv: KeyValueStore; key: Buffer; limits?: typeof PASSWORD_RESET_LIMITS }) {
+    this.key = options.key;
+    const limits = options.limits ?? PASSWORD_RESET_LIMITS;
+    const make = (kind: 'ip' | 'account') =>
+      limits[kind].map(({ max, seconds }) => {
+        const keyPrefix = `pwd-reset:${kind}:${windowLabel(seconds)}`;
+        return { max, counter: options.redis ? new RedisWindowCounter(options.redis, keyPrefix, max, seconds) : new KvWindowCounter(options.kv, keyPrefix, seconds) };
+      });
+    this.windows = { ip: make('ip'), account: make('account') };
+  }
+
+  /** One request from `ip` (no address: nothing to count, allowed). */
+  source(ip: string | null | undefined): Promise<LimitDecision> {
+    return ip ? this.take('ip', ipBucket(ip)) : Promise.resolve({ allowed: true });
+  }
+
+  /** One mail to the account `userId`. */
+  account(userId: string): Promise<LimitDecision> {
+    return this.take('account', userId);
+  }
+
+  private async take(kind: 'ip' | 'account', value: string): Promise<LimitDecision> {
+    const id = keyedHash(this.key, `pwd-reset:${kind}:${value}`, 'base64url');
+    const windows = this.windows[kind];
+    const taken = await Promise.all(windows.map((w) => w.counter.take(id)));
+    const over = windows.map((w, i) => ({ w, t: taken[i] })).filter(({ w, t }) => t.count > w.max);
+    if (over.length === 0) return { allowed: true };
+    await Promise.all(windows.map((w) => w.counter.giveBack(id)));
+    return { allowed: false, retryAt: new Date(Math.max(...over.map(({ t }) => t.resetAt))) };
+  }
+}

@@ -11,6 +11,11 @@ export interface KeyValueStore {
   /** Stores `value` for `ttlSeconds`. */
   set(key: string, value: unknown, ttlSeconds: number): Promise<void>;
   delete(key: string): Promise<void>;
+  /**
+   * Reads and deletes `key` in one atomic step: of several callers racing for one entry, exactly
+   * one gets its value (single-use tokens). Undefined when missing or expired.
+   */
+  take<T>(key: string): Promise<T | undefined>;
   /** Atomically adds 1 and returns the new count; the TTL starts with the first increment. */
   increment(key: string, ttlSeconds: number): Promise<number>;
   /**
@@ -35,6 +40,11 @@ export class RedisKeyValueStore implements KeyValueStore {
 
   async delete(key: string): Promise<void> {
     await this.redis.del(this.prefix + key);
+  }
+
+  async take<T>(key: string): Promise<T | undefined> {
+    const raw = await this.redis.getdel(this.prefix + key);
+    return raw === null ? undefined : (JSON.parse(raw) as T);
   }
 
   async increment(key: string, ttlSeconds: number): Promise<number> {
@@ -71,6 +81,13 @@ export class SqlKeyValueStore implements KeyValueStore {
 
   async delete(key: string): Promise<void> {
     await this.db('kv_entries').where({ key }).delete();
+  }
+
+  async take<T>(key: string): Promise<T | undefined> {
+    // One statement: of concurrent deletes of one row, only one gets it back. An expired row goes too, unread.
+    const result = await this.db.raw('delete from kv_entries where key = ? returning value, expires_at > now() as live', [key]);
+    const row = result.rows[0] as { value: unknown; live: boolean } | undefined;
+    return row?.live ? (row.value as T) : undefined;
   }
 
   async increment(key: string, ttlSeconds: number): Promise<number> {

@@ -84,7 +84,7 @@ async function signIn(server: TestServer): Promise<string[]> {
 describe('https issuer behind a TLS-terminating proxy', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer({ env: { ISSUER: 'https://sesam.example', SMS_TRANSPORT: 'console' }, import: IMPORT });
+    server = await startTestServer({ env: { ISSUER: 'https://sesam.example', SMS_TRANSPORT: 'console', MAIL_TRANSPORT: 'console' }, import: IMPORT });
   });
   afterAll(async () => server?.stop());
 

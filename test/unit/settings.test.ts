@@ -60,16 +60,16 @@ describe('settings', () => {
     expect((error as Error).message).not.toContain('\n');
     expect(() => loadSettings({ ISSUER: 'HTTPS://sesam.example' })).toThrow(SettingsError);
     // chosen on purpose, or another transport: fine
-    expect(loadSettings({ ISSUER: 'https://sesam.example', SMS_TRANSPORT: 'console' }).sms.transport).toBe('console');
-    expect(loadSettings({ ISSUER: 'https://sesam.example', SMS_OUTBOX: '/tmp/sms.jsonl' }).sms.transport).toBe('outbox');
-    expect(loadSettings({ ISSUER: 'https://sesam.example', SMS_TRANSPORT: 'http', SMS_HTTP_URL: 'https://sms.example/send' }).sms.transport).toBe('http');
+    expect(loadSettings({ ISSUER: 'https://sesam.example', SMS_TRANSPORT: 'console', MAIL_TRANSPORT: 'console' }).sms.transport).toBe('console');
+    expect(loadSettings({ ISSUER: 'https://sesam.example', SMS_OUTBOX: '/tmp/sms.jsonl', MAIL_TRANSPORT: 'console' }).sms.transport).toBe('outbox');
+    expect(loadSettings({ ISSUER: 'https://sesam.example', SMS_TRANSPORT: 'http', SMS_HTTP_URL: 'https://sms.example/send', MAIL_TRANSPORT: 'console' }).sms.transport).toBe('http');
     // an http issuer (development) keeps the console default
     expect(loadSettings({}).sms.transport).toBe('console');
   });
 
   it('derives the WebAuthn relying party from the issuer', () => {
     expect(loadSettings({}).webauthn).toEqual({ rpId: 'localhost', rpName: 'Sesam', origins: ['http://localhost:3000'], offerSkipDays: 30 });
-    const s = loadSettings({ ISSUER: 'https://login.acme.be/sesam/', SMS_TRANSPORT: 'console' });
+    const s = loadSettings({ ISSUER: 'https://login.acme.be/sesam/', SMS_TRANSPORT: 'console', MAIL_TRANSPORT: 'console' });
     expect(s.webauthn).toMatchObject({ rpId: 'login.acme.be', origins: ['https://login.acme.be'] });
     // An IP issuer (tests on 127.0.0.1) starts; passkeys just do not work there.
     expect(loadSettings({ ISSUER: 'http://127.0.0.1:4000' }).webauthn).toMatchObject({ rpId: '127.0.0.1', origins: ['http://127.0.0.1:4000'] });
@@ -79,6 +79,7 @@ describe('settings', () => {
     const s = loadSettings({
       ISSUER: 'https://login.acme.be',
       SMS_TRANSPORT: 'console',
+      MAIL_TRANSPORT: 'console',
       WEBAUTHN_RP_ID: 'ACME.be',
       WEBAUTHN_RP_NAME: ' Acme ',
       WEBAUTHN_ORIGINS: 'https://login.acme.be, https://portal.acme.be/ ,https://acme.be',
@@ -98,7 +99,7 @@ describe('settings', () => {
   ])('refuses an RP ID that cannot serve every origin: %j', (env, setting) => {
     let error: unknown;
     try {
-      loadSettings({ SMS_TRANSPORT: 'console', ...env });
+      loadSettings({ SMS_TRANSPORT: 'console', MAIL_TRANSPORT: 'console', ...env });
     } catch (e) {
       error = e;
     }
