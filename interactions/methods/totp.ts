@@ -1,11 +1,12 @@
 /**
  * A code from an authenticator app (RFC 6238): a second factor (something you have). Each time
- * step is accepted once (src/domain/totp.ts). Setting it up shows a QR code, the key as text and,
- * for a phone where the QR code on the same screen cannot be scanned, an `otpauth://` link that
- * opens the app in one tap; one code proves the app holds the secret.
+ * step is accepted once (src/domain/totp.ts). Setting it up (views/totp-setup.ts, shared with the
+ * account portal) shows a QR code, an `otpauth://` link that opens the app in one tap on a phone,
+ * and the key as text; one code proves the app holds the secret.
  */
 import { html } from '../views/html.js';
-import { codeInput, trustCheckbox } from '../views/code-form.js';
+import { trustCheckbox } from '../views/code-form.js';
+import { totpSetupView } from '../views/totp-setup.js';
 import { csrfField } from '../views/forms.js';
 import { chosenPolicy, requestMeta, type StepContext } from '../step.js';
 import type { CodeMethod, SetUpMethod } from './method.js';
@@ -47,17 +48,15 @@ export const totpSetUp: SetUpMethod = {
     const { t } = sc.pc;
     const secret = pendingSecret(sc);
     const { uri, qrDataUrl } = await sc.services.totp.enrollment(sc.user!.email ?? sc.user!.login, secret);
-    return html`<p>${t('enroll.totp.scan')}</p>
-<p><img src="${qrDataUrl}" alt="${t('enroll.totp.qrAlt')}" width="200" height="200"></p>
-<p><a class="button secondary" id="totp-link" href="${uri}">${t('enroll.totp.openApp')}</a></p>
-<p class="notice">${t('enroll.totp.manual')} <code id="totp-secret">${secret.replace(/(.{4})/g, '$1 ').trim()}</code></p>
-<form method="post" action="/interaction/${sc.uid}/enroll-second-factor" novalidate>
-${csrfField(sc)}
-<p>${t('enroll.totp.confirm')}</p>
-${codeInput('code', t('mfa.totp.label'))}
-${trustCheckbox(t, chosenPolicy(sc).trustedDeviceDays)}
-<button type="submit" name="action" value="code">${t('enroll.totp.activate')}</button>
-</form>`;
+    return totpSetupView({
+      t,
+      uri,
+      qrDataUrl,
+      secret,
+      action: `/interaction/${sc.uid}/enroll-second-factor`,
+      hidden: csrfField(sc),
+      extra: trustCheckbox(t, chosenPolicy(sc).trustedDeviceDays),
+    });
   },
 
   async submit(sc, form) {

@@ -6,6 +6,7 @@
  */
 import { html } from '../views/html.js';
 import { alert, page } from '../views/layout.js';
+import { signInNotices } from '../views/notices.js';
 import { csrfField, postButton } from '../views/forms.js';
 import { passkeyButton, passkeyScripts } from '../views/passkey.js';
 import { passkeySignIn } from '../methods/passkey.js';
@@ -21,7 +22,7 @@ async function account(sc: StepContext): Promise<User | undefined> {
 export const passkeyStep: StepModule<'passkey'> = {
   name: 'passkey',
 
-  render(sc, options = {}) {
+  async render(sc, options = {}) {
     const { t } = sc.pc;
     const mustUsePasskey = !!sc.journey.userId; // a phishing-resistant sign-in: no password way out
     return page(
@@ -30,6 +31,7 @@ export const passkeyStep: StepModule<'passkey'> = {
       html`<h1>${t('passkey.title')}</h1>
 <p class="who">${sc.journey.identifier ?? sc.user?.login ?? ''}</p>
 ${alert(options.error)}
+${await signInNotices(sc)}
 <p>${t('passkey.intro')}</p>
 ${passkeyButton(sc, { mode: 'authenticate', step: 'passkey', label: t('passkey.use'), auto: true })}
 ${

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { clientInputSchema, tenantInputSchema, userInputSchema } from '../domain/schemas.js';
 import { tenantPolicySchema } from '../model/tenant-policy.js';
+import { noticeSchema } from '../model/notice.js';
 
 export type JsonSchema = { [keyword: string]: unknown };
 export interface Reference {
@@ -250,8 +251,15 @@ export function openApiDocument(issuer: string): OpenApiDocument {
         backchannel_logout_session_required: { type: 'boolean' },
         first_party: { type: 'boolean', description: 'Skips the consent screen' },
         tenants: nullable('array', { items: { type: 'string' }, description: 'Tenants the client serves; null: every tenant' }),
+        application_type: {
+          type: 'string',
+          enum: ['web', 'native'],
+          description: 'Absent: web. `native` (RFC 8252): an app on a phone or desktop, with a private-use URI scheme redirect (`be.example.app:/callback`) or a loopback one (`http://127.0.0.1/callback`, any port at run time)',
+        },
+        notice: { anyOf: [ref('Notice'), { type: 'null' }], description: 'Shown beside the sign-in to this app; null: none' },
       },
     },
+    Notice: produces(noticeSchema),
     ClientWithSecret: {
       allOf: [ref('Client')],
       properties: { client_secret: { type: 'string', description: 'Present only when Sesam generated the secret: shown this once' } },
@@ -262,7 +270,8 @@ export function openApiDocument(issuer: string): OpenApiDocument {
     },
     ClientReplace: {
       ...accepts(clientInputSchema.partial({ client_id: true })),
-      description: '`client_id`, when given, must match the path. A confidential client keeps its current secret unless `client_secret` is given or `token_endpoint_auth_method` is `none`.',
+      description:
+        '`client_id`, when given, must match the path. A confidential client keeps its current secret unless `client_secret` is given or `token_endpoint_auth_method` is `none`; a client keeps its notice unless `notice` is given (`null` removes it).',
     },
     SigningKey: {
       type: 'object',
@@ -620,6 +629,24 @@ export function openApiDocument(issuer: string): OpenApiDocument {
         [...WITH_BODY, '404'],
       ),
       delete: op({ operationId: 'deleteClient', summary: 'Delete a client app', tags: ['clients'], responses: { '204': { description: 'Deleted' } } }, ['404']),
+    },
+    [`${v1}/clients/{id}/notice`]: {
+      parameters: [param('clientId')],
+      put: op(
+        {
+          operationId: 'putClientNotice',
+          summary: "Set a client app's notice",
+          description: 'The notice shown beside the sign-in to this app (e.g. a warning about fraudulent messages), per language; the rest of the registration stays.',
+          tags: ['clients'],
+          requestBody: body(accepts(noticeSchema)),
+          responses: { '200': json(ref('Client'), 'The client with its notice') },
+        },
+        [...WITH_BODY, '404'],
+      ),
+      delete: op(
+        { operationId: 'deleteClientNotice', summary: "Remove a client app's notice", tags: ['clients'], responses: { '200': json(ref('Client'), 'The client, without a notice') } },
+        ['404'],
+      ),
     },
     [`${v1}/keys`]: {
       get: op({ operationId: 'listKeys', summary: 'List signing keys', tags: ['keys'], responses: { '200': listOf('SigningKey', 'Signing keys, newest first') } }),

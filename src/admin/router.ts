@@ -19,6 +19,7 @@ import { clientInputSchema, describeZodError, tenantIdSchema, tenantInputSchema,
 import { listSigningKeys } from '../oidc/signing-keys.js';
 import { requireAdmin, type AdminState } from './auth.js';
 import { ApiError, apiErrors, badRequest, conflict, notFound, validate } from './errors.js';
+import { noticeSchema } from '../model/notice.js';
 import { clientView, keyView } from './views.js';
 import { openApiDocument } from './openapi.js';
 
@@ -279,6 +280,20 @@ export function adminRouter(deps: AdminRouterDeps): Router {
     const view = withSecret(clientView(client), generatedSecret);
     if (existing) ctx.body = view;
     else created(ctx, `/clients/${encodeURIComponent(client.clientId)}`, view);
+  });
+
+  route.put('/clients/:id/notice', async (ctx) => {
+    const parsed = noticeSchema.safeParse(objectBody(ctx));
+    if (!parsed.success) throw badRequest(describeZodError(parsed.error, 'notice'));
+    const client = await directory.setClientNotice(ctx.params.id, parsed.data);
+    await audit(ctx, { type: 'admin.client_updated', details: { client: client.clientId, notice: true } });
+    ctx.body = clientView(client);
+  });
+
+  route.delete('/clients/:id/notice', async (ctx) => {
+    const client = await directory.setClientNotice(ctx.params.id, null);
+    await audit(ctx, { type: 'admin.client_updated', details: { client: client.clientId, notice: false } });
+    ctx.body = clientView(client);
   });
 
   route.delete('/clients/:id', async (ctx) => {

@@ -23,6 +23,8 @@ const OPTIONS = {
   'grant-type': { type: 'string', multiple: true },
   'auth-method': { type: 'string' },
   'first-party': { type: 'boolean' },
+  'application-type': { type: 'string' },
+  notice: { type: 'string' },
   scope: { type: 'string' },
   user: { type: 'string' },
   type: { type: 'string' },
@@ -527,10 +529,10 @@ const commands: Record<string, Command> = {
   },
   'clients create': {
     usage:
-      'clients create <client_id> --redirect-uri U... [--post-logout-redirect-uri U]... [--grant-type G]... [--tenant T]... [--secret S] [--auth-method M] [--first-party] [--name N] [--scope S]',
+      'clients create <client_id> --redirect-uri U... [--post-logout-redirect-uri U]... [--grant-type G]... [--tenant T]... [--secret S] [--auth-method M] [--first-party] [--name N] [--scope S] [--application-type web|native] [--notice JSON]',
     summary: 'register a client app; a generated secret is shown once',
     args: ['client_id'],
-    options: ['redirect-uri', 'post-logout-redirect-uri', 'grant-type', 'tenant', 'secret', 'auth-method', 'first-party', 'name', 'scope'],
+    options: ['redirect-uri', 'post-logout-redirect-uri', 'grant-type', 'tenant', 'secret', 'auth-method', 'first-party', 'name', 'scope', 'application-type', 'notice'],
     async run({ api, out, json, args, opts }) {
       const body = {
         client_id: args[0],
@@ -543,11 +545,26 @@ const commands: Record<string, Command> = {
         ...(opts['first-party'] ? { first_party: true } : {}),
         ...(opts.name ? { client_name: opts.name } : {}),
         ...(opts.scope ? { scope: opts.scope } : {}),
+        ...(opts['application-type'] ? { application_type: opts['application-type'] } : {}),
+        ...(opts.notice ? { notice: jsonArg('--notice', opts.notice) } : {}),
       };
       const c = await api.call('POST', '/clients', body);
       if (json) return out(JSON.stringify(c, null, 2));
       out(`created client ${c.client_id} (${c.token_endpoint_auth_method === 'none' ? 'public, PKCE' : c.token_endpoint_auth_method})`);
       if (c.client_secret) out(`client_secret: ${c.client_secret}   (shown this once: keep it now)`);
+    },
+  },
+  'clients set-notice': {
+    usage: 'clients set-notice <client_id> JSON|none   e.g. \'{"fr":"Attention aux arnaques !","en":"Beware of scams!"}\'',
+    summary: 'set the notice shown beside the sign-in to an app (per language), or remove it with none',
+    args: ['client_id', 'JSON'],
+    async run({ api, out, json, args }) {
+      const c =
+        args[1] === 'none'
+          ? await api.call('DELETE', `/clients/${enc(args[0])}/notice`)
+          : await api.call('PUT', `/clients/${enc(args[0])}/notice`, jsonArg('notice', args[1]));
+      if (json) return out(JSON.stringify(c, null, 2));
+      out(c.notice ? `set the notice of client ${c.client_id}` : `removed the notice of client ${c.client_id}`);
     },
   },
   'clients delete': {

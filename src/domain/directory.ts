@@ -11,6 +11,7 @@ import type { PasswordHasher } from './passwords.js';
 import { parsePolicy } from '../model/tenant-policy.js';
 import type { ClientInput, ImportFile, TenantInput, UserInput } from './schemas.js';
 import type { ClientRecord, Membership, Tenant, User } from '../model/types.js';
+import type { Notice } from '../model/notice.js';
 import type { EventLog } from './events.js';
 import { normalizeBelgianMobile } from './phone.js';
 import { DEFAULT_CLIENT_SCOPE } from '../model/scopes.js';
@@ -204,7 +205,9 @@ export class Directory {
       const err = e as { error_description?: string; message: string };
       throw new DirectoryError('invalid', `client ${input.client_id}: ${err.error_description ?? err.message}`);
     }
-    const client = await this.clients.upsert({ clientId: input.client_id, metadata, firstParty: input.first_party ?? false, tenants: input.tenants ?? null });
+    // A notice is set in a hurry (a scam wave): a registration that does not mention it keeps it; null removes it.
+    const notice = input.notice !== undefined ? input.notice : ((await this.clients.find(input.client_id))?.notice ?? null);
+    const client = await this.clients.upsert({ clientId: input.client_id, metadata, firstParty: input.first_party ?? false, tenants: input.tenants ?? null, notice });
     this.deps.onClientChange?.(input.client_id);
     return { client, generatedSecret };
   }
@@ -223,6 +226,7 @@ export class Directory {
       client_id: input.client_id,
       ...(secret ? { client_secret: secret } : {}),
       ...(input.client_name ? { client_name: input.client_name } : {}),
+      ...(input.application_type ? { application_type: input.application_type } : {}),
       redirect_uris: input.redirect_uris,
       post_logout_redirect_uris: input.post_logout_redirect_uris ?? [],
       grant_types: grantTypes,
@@ -233,6 +237,15 @@ export class Directory {
       ...(input.backchannel_logout_session_required !== undefined ? { backchannel_logout_session_required: input.backchannel_logout_session_required } : {}),
     };
     return { metadata, generatedSecret };
+  }
+
+  /** Sets (or with null, removes) the notice shown beside the sign-in to a client app; the rest of its registration stays. */
+  async setClientNotice(clientId: string, notice: Notice | null): Promise<ClientRecord> {
+    const existing = await this.clients.find(clientId);
+    if (!existing) throw new DirectoryError('not_found', `client ${clientId} does not exist`);
+    const client = await this.clients.upsert({ ...existing, notice });
+    this.deps.onClientChange?.(clientId);
+    return client;
   }
 
   async deleteClient(clientId: string): Promise<void> {
@@ -291,7 +304,9 @@ export class Directory {
     return (
       JSON.stringify(sortKeys(existing.metadata)) === JSON.stringify(sortKeys(metadata)) &&
       existing.firstParty === (input.first_party ?? false) &&
-      JSON.stringify(existing.tenants) === JSON.stringify(input.tenants ?? null)
+      JSON.stringify(existing.tenants) === JSON.stringify(input.tenants ?? null) &&
+      // The database may keep a JSON object's keys in another order.
+      (input.notice === undefined || JSON.stringify(sortKeys(existing.notice ?? {})) === JSON.stringify(sortKeys(input.notice ?? {})))
     );
   }
 

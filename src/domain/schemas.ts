@@ -1,6 +1,7 @@
 /** Shapes of what operators submit (admin API and import file), validated with zod. */
 import { z } from 'zod';
 import { tenantPolicySchema } from '../model/tenant-policy.js';
+import { noticeSchema } from '../model/notice.js';
 
 export const tenantIdSchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be 1-64 lower-case letters, digits, dashes or underscores');
 
@@ -48,6 +49,9 @@ export const clientInputSchema = z
     backchannel_logout_session_required: z.boolean().optional(),
     tenants: z.array(tenantIdSchema).optional().nullable(),
     first_party: z.boolean().optional(),
+    /** RFC 8252: `native` (an app on a phone or desktop) may use a private-use URI scheme or a loopback redirect on any port. */
+    application_type: z.enum(['web', 'native']).optional(),
+    notice: noticeSchema.optional().nullable(),
   })
   .strict();
 

@@ -3,6 +3,7 @@
  * Defaults follow seed 000: three wrong passwords lock the account until an admin unlocks it.
  */
 import { z } from 'zod';
+import { noticeSchema } from './notice.js';
 
 export const MFA_METHODS = ['sms', 'totp', 'passkey'] as const;
 export type MfaMethod = (typeof MFA_METHODS)[number];
@@ -35,6 +36,8 @@ export const tenantPolicySchema = z
     minPasswordLength: z.number().int().min(12).max(128).default(12),
     /** After a sign-in with the password, offer to create a passkey on a device that can hold one (seed 004). */
     offerPasskeys: z.boolean().default(true),
+    /** A notice shown beside the sign-in to this tenant's users (seed 004); null or absent: none. */
+    notice: noticeSchema.nullable().optional(),
   })
   .strict();
 

@@ -2,7 +2,7 @@
  * The one configuration object of the OIDC engine. Sesam configures node-oidc-provider and
  * never re-implements protocol: every endpoint and token comes from the engine.
  */
-import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import type { Client, Configuration, Grant, KoaContextWithOIDC, RefreshToken } from 'oidc-provider';
 import type { JWK } from 'jose';
 import { ACR_VALUES } from '../domain/assurance.js';
 import { DEFAULT_CLIENT_SCOPE, SCOPES } from '../model/scopes.js';
@@ -15,10 +15,40 @@ export const TTL = {
   AuthorizationCode: 60,
   IdToken: 3600,
   Interaction: 3600,
+  /** A refresh token asked without `offline_access`: at most this, and it ends with the browser session anyway. */
   RefreshToken: 30 * 24 * 3600,
+  /**
+   * An offline refresh token (`offline_access`: an app on a phone, seed 001): left unused this
+   * long, it expires; each use rotates it and starts the period again, so an app in use never
+   * asks again, and one forgotten on an old phone stops working.
+   */
+  OfflineRefreshToken: 90 * 24 * 3600,
+  /**
+   * A grant with offline access: the longest its refresh tokens, rotated or not, can live. It bounds
+   * a token family a thief keeps rotating unnoticed; once a year the app asks for a sign-in again.
+   * A password change, a reset by an admin, or the user ending the app in the portal end it sooner.
+   */
+  OfflineGrant: 365 * 24 * 3600,
   /** A session that is not "remembered" still needs a server-side end. */
   TransientSession: 24 * 3600,
 } as const;
+
+/** The grant gives offline access (its refresh tokens do not end with the browser session). */
+export function isOfflineGrant(grant: Pick<Grant, 'getOIDCScope'>): boolean {
+  return grant.getOIDCScope().split(' ').includes('offline_access');
+}
+
+/**
+ * The lifetime of a new refresh token: the engine's default rule, with Sesam's lengths. A public
+ * web client (a single-page app) rotating a token never extends it past the first one's end (a
+ * token kept by a browser script must not live for ever); any other rotation starts the period
+ * again.
+ */
+export function refreshTokenTtl(ctx: KoaContextWithOIDC | undefined, token: RefreshToken, client: Client): number {
+  const rotated = ctx?.oidc?.entities.RotatedRefreshToken;
+  if (rotated && client.applicationType === 'web' && client.clientAuthMethod === 'none' && !token.isSenderConstrained()) return rotated.remainingTTL;
+  return token.scopes.has('offline_access') ? TTL.OfflineRefreshToken : TTL.RefreshToken;
+}
 
 function isAdminClient(client: { scope?: string }): boolean {
   return String(client.scope ?? '').split(' ').includes('admin');
@@ -91,12 +121,16 @@ export function providerConfiguration(input: ConfigurationInput): Configuration 
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     ttl: {
       ...ARTIFACT_TTL,
-      Grant: Math.max(sessionSeconds, TTL.RefreshToken),
+      RefreshToken: refreshTokenTtl,
+      // A grant lasts as long as what it serves: the remembered session, or an app's offline access.
+      Grant: (_ctx, grant) => Math.max(sessionSeconds, isOfflineGrant(grant) ? TTL.OfflineGrant : TTL.RefreshToken),
       // "Stay signed in" (remember) lasts the configured days; otherwise the cookie ends with the browser.
       Session: (_ctx, session) => (session.transient ? TTL.TransientSession : sessionSeconds),
     },
     // Every client allowed the refresh_token grant gets one; without offline_access (which
-    // needs prompt=consent) it ends with the user's session.
+    // needs prompt=consent) it ends with the user's session. With it (an app on a phone), it
+    // outlives the session, and the engine's default `rotateRefreshToken` replaces it at every
+    // use by a public client (a replayed old one revokes the whole grant).
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     // Expose no stack or internal detail of errors to callers.
     allowOmittingSingleRegisteredRedirectUri: false,

@@ -36,6 +36,7 @@ export class ClientsRepository {
       secret_sealed: sealed ? this.cipher!.encrypt(secret as string, `client:${c.clientId}`) : null,
       first_party: c.firstParty,
       tenants: c.tenants ? JSON.stringify(c.tenants) : null,
+      notice: c.notice ? JSON.stringify(c.notice) : null,
     };
     const [r] = await this.db('clients')
       .insert({ client_id: c.clientId, ...row })
@@ -52,6 +53,6 @@ export class ClientsRepository {
   private toClient(r: any): ClientRecord {
     const metadata = json(r.metadata) as Record<string, unknown>;
     if (r.secret_sealed && this.cipher) metadata.client_secret = this.cipher.decrypt(r.secret_sealed, `client:${r.client_id}`);
-    return { clientId: r.client_id, metadata, firstParty: !!r.first_party, tenants: r.tenants ? json(r.tenants) : null };
+    return { clientId: r.client_id, metadata, firstParty: !!r.first_party, tenants: r.tenants ? json(r.tenants) : null, notice: r.notice ? json(r.notice) : null };
   }
 }
