@@ -17,6 +17,7 @@ import { providerConfiguration } from '../oidc/configuration.js';
 import { interactionPolicyFor } from '../oidc/policy.js';
 import { deleteGrantContext, findAccountFunction, loadGrantContext } from '../oidc/accounts.js';
 import { ProviderHost } from '../oidc/provider-host.js';
+import { SessionMetaStore, recordSessionMeta } from '../oidc/session-meta.js';
 import { providerPages } from '../../interactions/views/provider-pages.js';
 
 const ERROR_EVENTS = ['grant.error', 'authorization.error', 'introspection.error', 'revocation.error', 'userinfo.error', 'end_session.error'] as const;
@@ -46,9 +47,12 @@ export async function startEngine(settings: Settings, { db, redis, kv, cipher, c
         url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
         policy: interactionPolicyFor({ grantTenant: async (grantId) => (await loadGrantContext(kv, grantId))?.tenantId }),
       },
-      extraParams: ['organization'],
+      // `recovery`: the one-time handle of an e-mailed password-reset link (the account portal forwards it).
+      extraParams: ['organization', 'recovery'],
     }),
     onBuilt: (provider) => {
+      // Where each sign-in came from (browser, address), for the account portal's list of sessions.
+      provider.use(recordSessionMeta(new SessionMetaStore(kv), logger));
       provider.on('server_error', (_ctx, err) => logger.error({ err }, 'oidc server error'));
       for (const event of ERROR_EVENTS) {
         (provider as unknown as NodeJS.EventEmitter).on(event, (_ctx: unknown, err: { error?: string; error_detail?: string }) =>

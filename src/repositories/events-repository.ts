@@ -7,6 +7,45 @@ export interface StoredEvent extends EventRecord {
   at: Date;
 }
 
+/**
+ * Where a page of events ends: the last event's time, to the microsecond as the database keeps
+ * it (a JavaScript Date would round it to the millisecond and skip or repeat events), and its id.
+ */
+export interface EventCursor {
+  at: string;
+  id: number;
+}
+
+const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6})Z_(\d{1,18})$/;
+
+/** A cursor as a URL-safe string (`2027-01-03T13:05:00.123456Z_42`). */
+export function formatEventCursor(cursor: EventCursor): string {
+  return `${cursor.at}_${cursor.id}`;
+}
+
+/** The cursor a string names, or undefined when it is not one (a real date and a positive id). */
+export function parseEventCursor(value: unknown): EventCursor | undefined {
+  const m = typeof value === 'string' ? CURSOR.exec(value) : null;
+  if (!m) return undefined;
+  const ms = new Date(`${m[1].slice(0, 23)}Z`);
+  if (Number.isNaN(ms.getTime()) || ms.toISOString().slice(0, 23) !== m[1].slice(0, 23)) return undefined;
+  const id = Number(m[2]);
+  return Number.isSafeInteger(id) && id > 0 ? { at: `${m[1]}Z`, id } : undefined;
+}
+
+const toEvent = (r: any): StoredEvent => ({
+  id: Number(r.id),
+  at: new Date(r.at),
+  type: r.type,
+  userId: r.user_id,
+  tenantId: r.tenant_id,
+  clientId: r.client_id,
+  ip: r.ip,
+  userAgent: r.user_agent,
+  method: r.method,
+  details: r.details,
+});
+
 export class EventsRepository {
   constructor(private readonly db: Queryable) {}
 
@@ -28,17 +67,29 @@ export class EventsRepository {
     if (filter.userId) q.where('user_id', filter.userId);
     if (filter.tenantId) q.where('tenant_id', filter.tenantId);
     if (filter.type) q.where('type', filter.type);
-    return (await q).map((r) => ({
-      id: Number(r.id),
-      at: new Date(r.at),
-      type: r.type,
-      userId: r.user_id,
-      tenantId: r.tenant_id,
-      clientId: r.client_id,
-      ip: r.ip,
-      userAgent: r.user_agent,
-      method: r.method,
-      details: r.details,
-    }));
+    return (await q).map(toEvent);
+  }
+
+  /**
+   * One page of a user's events of the given types, newest first, older than `before` when given
+   * (keyset paging on time then id: a page stays right while new events arrive). `next` names the
+   * following page when there is one.
+   */
+  async page(filter: { userId: string; types: readonly string[]; before?: EventCursor; limit: number }): Promise<{ events: StoredEvent[]; next?: EventCursor }> {
+    const limit = Math.max(1, Math.min(filter.limit, 200));
+    const q = this.db('events')
+      .where('user_id', filter.userId)
+      .whereIn('type', [...filter.types])
+      .select('*', this.db.raw(`to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at_key`))
+      .orderBy([
+        { column: 'at', order: 'desc' },
+        { column: 'id', order: 'desc' },
+      ])
+      .limit(limit + 1);
+    if (filter.before) q.whereRaw('(at, id) < (cast(? as timestamptz), ?)', [filter.before.at, filter.before.id]);
+    const rows = await q;
+    const events = rows.slice(0, limit).map(toEvent);
+    const last = rows.length > limit ? rows[limit - 1] : undefined;
+    return { events, next: last ? { at: String(last.at_key), id: Number(last.id) } : undefined };
   }
 }

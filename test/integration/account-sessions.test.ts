@@ -90,12 +90,12 @@ function suite({ open }: { open(): Promise<Store> }) {
   });
 
   /** A grant of the account for the client, with a code, an access token and a refresh token. */
-  async function seedGrant(accountId: string, clientId = 'app', ttl?: number) {
+  async function seedGrant(accountId: string, clientId = 'app', ttl?: number, scope = 'openid offline_access') {
     const client = (await provider.Client.find(clientId)) as Client;
     const grant = new provider.Grant({ accountId, clientId, ...(ttl ? { expiresIn: ttl } : {}) });
-    grant.addOIDCScope('openid offline_access');
+    grant.addOIDCScope(scope);
     const grantId = await grant.save();
-    const base = { accountId, client, grantId, scope: 'openid offline_access', gty: 'authorization_code' };
+    const base = { accountId, client, grantId, scope, gty: 'authorization_code' };
     const tokens = {
       code: await new provider.AuthorizationCode({ ...base, redirectUri: REDIRECT }).save(),
       at: await new provider.AccessToken(base).save(),
@@ -180,17 +180,33 @@ function suite({ open }: { open(): Promise<Store> }) {
     expect(await sessions.endAll(s.a)).toEqual({ sessions: 0, grants: 0 });
   });
 
-  it('keeps the excepted session and the grants it references', async () => {
+  it('keeps the excepted session but revokes every grant, those it references too (a credential changed)', async () => {
     const s = await seedAccounts();
-    expect(await sessions.endAll(s.a, { exceptSessionUid: s.sa1.uid })).toEqual({ sessions: 1, grants: 2 });
+    // The browser that makes the change: a web app signed in through it, and a phone app whose
+    // offline access must end all the same ("until the password changes", seed 001).
+    const web = await seedGrant(s.a, 'app', undefined, 'openid');
+    const phone = await seedGrant(s.a, 'agenda');
+    const kept = await seedSession(s.a, { app: web.grantId, agenda: phone.grantId });
+    expect(await sessions.endAll(s.a, { exceptSessionUid: kept.uid })).toEqual({ sessions: 2, grants: 5 });
 
-    expect(await provider.Session.find(s.sa1.id)).toMatchObject({ accountId: s.a, uid: s.sa1.uid });
-    await expectGrantKept(s.ga1, s.a);
-    expect(await provider.Session.find(s.sa2.id)).toBeUndefined();
-    await expectGrantGone(s.ga2);
-    await expectGrantGone(s.gaLoose);
-    expect(await index.list(s.a)).toEqual({ sessions: [s.sa1.id], grants: [s.ga1.grantId] });
+    expect(await provider.Session.find(kept.id)).toMatchObject({ accountId: s.a, uid: kept.uid });
+    await expectGrantGone(web);
+    await expectGrantGone(phone);
+    for (const sa of [s.sa1, s.sa2]) expect(await provider.Session.find(sa.id)).toBeUndefined();
+    for (const g of [s.ga1, s.ga2, s.gaLoose]) await expectGrantGone(g);
+    expect(await index.list(s.a)).toEqual({ sessions: [kept.id], grants: [] });
     await expectGrantKept(s.gb, s.b);
+  });
+
+  it('with keepOffline (the user signs out their other devices), the kept session keeps all its grants', async () => {
+    const s = await seedAccounts();
+    const web = await seedGrant(s.a, 'app', undefined, 'openid');
+    const phone = await seedGrant(s.a, 'agenda');
+    const kept = await seedSession(s.a, { app: web.grantId, agenda: phone.grantId });
+    expect(await sessions.endAll(s.a, { exceptSessionUid: kept.uid, keepOffline: true })).toEqual({ sessions: 2, grants: 3 });
+    await expectGrantKept(web, s.a);
+    await expectGrantKept(phone, s.a);
+    for (const g of [s.ga1, s.ga2, s.gaLoose]) await expectGrantGone(g);
   });
 
   it('ignores an excepted session uid of another account', async () => {
