@@ -7,6 +7,8 @@ import * as accountIndex from './004_account_index.js';
 import * as credentialCounters from './005_credential_counters.js';
 import { keyedSecrets } from './006_keyed_secrets.js';
 import * as passkeys from './007_passkeys.js';
+import * as mfaEnabledBy from './008_mfa_enabled_by.js';
+import * as clientNotices from './009_client_notices.js';
 
 export const migrations: Record<string, Knex.Migration> = {
   '001_foundation': foundation,
@@ -15,6 +17,8 @@ export const migrations: Record<string, Knex.Migration> = {
   '004_account_index': accountIndex,
   '005_credential_counters': credentialCounters,
   '007_passkeys': passkeys,
+  '008_mfa_enabled_by': mfaEnabledBy,
+  '009_client_notices': clientNotices,
 };
 
 /** What migrations may need beyond knex: the master key, for those that convert stored secrets. */

@@ -62,6 +62,8 @@ ${offered.length > 1 && method ? html`<form method="post" action="${action}">${c
       return { ok: false, error: outcome.error ?? '', status: outcome.status, values: { ...outcome.values, ...(outcome.notice ? { notice: outcome.notice } : {}) } };
     }
     recordProof(sc, setUpMethods[method].method);
+    // Set up because it was required: only an admin switches it off again (seed 002).
+    await sc.services.credentials.noteTwoStepOn(sc.user!.id, 'required');
     await setUpDone(sc, { recoveryCodes: true });
     await trustThisDevice(sc, form.trust === 'on');
     return { ok: true };

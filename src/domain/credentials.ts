@@ -18,11 +18,17 @@ import type { TotpService } from './totp.js';
 import type { RecoveryCodes } from './recovery-codes.js';
 import { TrustedDevices, type TrustedDevice } from './trusted-devices.js';
 import { defaultPasskeyName, passkeyName, passkeyView, type Passkeys, type PasskeyView, type VerifiedRegistration } from './passkeys.js';
-import type { User } from '../model/types.js';
+import type { MfaEnabledBy, User } from '../model/types.js';
 
 /** Ends an account's browser sessions and revokes its grants (implemented over the OIDC engine's store). */
 export interface SessionTerminator {
   endAll(accountId: string, options?: { exceptSessionUid?: string }): Promise<{ sessions: number; grants: number }>;
+}
+
+/** Told after a user changed their own password (the "your password was changed" mail); never rejects. */
+export interface CredentialNotifier {
+  /** `locale`: the language of the page the change was made on (for an account without one). */
+  passwordChanged(user: User, locale?: string): Promise<void>;
 }
 
 /** Who made an admin change. */
@@ -52,7 +58,12 @@ export interface CredentialsDeps {
   sessions: SessionTerminator;
   /** Passkey ceremonies and reads; passkeys are written here. */
   passkeys: Passkeys;
+  /** Mails the user after a change of their own password (not awaited: the answer does not wait for the mail). */
+  notifier?: CredentialNotifier;
 }
+
+/** Why two-step verification stays on (seed 002): a tenant requires it, or a requirement switched it on. */
+export type TwoStepRefusal = 'required_by_tenant' | 'enabled_by_requirement';
 
 /** Who changed a credential: the user in a journey or the portal (`meta`), or an admin (`actor`). */
 export interface ChangedBy {
@@ -76,9 +87,15 @@ export class Credentials {
   /**
    * The user replaces their own password (a forced change in the journey; the portal next).
    * Refused with the rule it breaks; otherwise every other session of the account ends and its
-   * refresh tokens die: `keepSessionUid` is the browser doing the change.
+   * refresh tokens die: `keepSessionUid` is the browser doing the change. `recovered`: set through
+   * an e-mailed link (issue 10): a lock on wrong passwords is lifted too, and `password.reset_done`
+   * recorded. Either way the user is told by mail (in `locale` when the account has no language).
    */
-  async changeOwnPassword(user: User, candidate: string, options: { minLength: number; meta: RequestMeta; keepSessionUid?: string }): Promise<PasswordProblem | undefined> {
+  async changeOwnPassword(
+    user: User,
+    candidate: string,
+    options: { minLength: number; meta: RequestMeta; keepSessionUid?: string; recovered?: boolean; locale?: string },
+  ): Promise<PasswordProblem | undefined> {
     const problem = checkNewPassword(candidate, [user.login, user.email], options.minLength);
     if (problem) return problem;
     if (user.passwordHash && (await this.deps.hasher.verify(user.passwordHash, candidate)).ok) return 'same_as_current';
@@ -86,8 +103,13 @@ export class Credentials {
     await this.transaction(async (q, events) => {
       await new UsersRepository(q).update(user.id, { passwordHash: hash, mustChangePassword: false });
       await events.record({ type: 'account.password_changed', userId: user.id, ...options.meta });
+      if (options.recovered) {
+        await lift(q, user.id);
+        await events.record({ type: 'password.reset_done', userId: user.id, ...options.meta });
+      }
     });
     await this.endSessions(user.id, 'password_changed', options.meta, options.keepSessionUid);
+    void this.deps.notifier?.passwordChanged(user, options.locale);
     return undefined;
   }
 
@@ -128,10 +150,11 @@ export class Credentials {
   }
 
   /** Stores an authenticator app once a code proves the user holds `secret`. False when the code is wrong. */
-  async confirmTotp(user: User, secret: string, code: string, meta: RequestMeta): Promise<boolean> {
+  async confirmTotp(user: User, secret: string, code: string, meta: RequestMeta, enabledBy?: MfaEnabledBy): Promise<boolean> {
     return this.transaction(async (q, events) => {
       if (!(await this.deps.totp.confirm(user.id, secret, code, q))) return false;
       if (!user.preferredFactor) await new UsersRepository(q).update(user.id, { preferredFactor: 'totp' });
+      if (enabledBy) await new UsersRepository(q).noteMfaEnabled(user.id, enabledBy);
       await events.record({ type: 'mfa.enrolled', userId: user.id, ...meta, method: 'totp' });
       return true;
     });
@@ -171,7 +194,7 @@ export class Credentials {
       const totp = await factors.deleteTotp(userId);
       const recoveryCodes = await this.deps.recoveryCodes.remove(userId, q);
       const passkeys = await new PasskeysRepository(q).deleteAll(userId);
-      await users.update(userId, { phoneVerifiedAt: null, preferredFactor: null });
+      await users.update(userId, { phoneVerifiedAt: null, preferredFactor: null, mfaEnabledBy: null });
       await events.record({
         type: 'admin.second_factors_reset',
         userId,
@@ -180,6 +203,89 @@ export class Credentials {
       });
     });
     await this.endSessions(userId, 'second_factors_reset', actorMeta(actor));
+  }
+
+  /** A sign-in's required set-up gave the user their first second factor (seed 002: then only an admin switches it off). */
+  async noteTwoStepOn(userId: string, by: MfaEnabledBy): Promise<void> {
+    await this.users.noteMfaEnabled(userId, by);
+  }
+
+  /**
+   * Why the user may not switch two-step verification off (seed 002), or undefined when they may:
+   * a tenant of theirs requires it, or a requirement made them set it up (only an admin undoes
+   * that). Read in `q`, the transaction about to make the change.
+   */
+  async twoStepLock(userId: string, q: Queryable = this.deps.db): Promise<TwoStepRefusal | undefined> {
+    const users = new UsersRepository(q);
+    if ((await users.memberships(userId)).some((m) => m.policy.mfa === 'required')) return 'required_by_tenant';
+    if ((await users.findById(userId))?.mfaEnabledBy === 'required') return 'enabled_by_requirement';
+    return undefined;
+  }
+
+  /**
+   * The user switches two-step verification off (account portal): the authenticator app, the
+   * phone's proof (the number stays), the recovery codes and the trusted devices go in one
+   * transaction, then the account's other sessions end. Refused, changing nothing, when
+   * `twoStepLock` says so.
+   */
+  async switchOffTwoStep(user: User, options: { meta: RequestMeta; keepSessionUid?: string }): Promise<TwoStepRefusal | undefined> {
+    const refused = await this.transaction(async (q, events) => {
+      const lock = await this.twoStepLock(user.id, q);
+      if (lock) return lock;
+      const details = await dropSecondFactors(q, user.id, this.deps.recoveryCodes);
+      await events.record({ type: 'mfa.disabled', userId: user.id, ...options.meta, details: { ...details, by: 'user' } });
+      return undefined;
+    });
+    if (!refused) await this.endSessions(user.id, 'mfa_disabled', options.meta, options.keepSessionUid);
+    return refused;
+  }
+
+  /**
+   * The user removes their authenticator app. When it was their last second factor this switches
+   * two-step verification off, under the same rule (fail closed where a tenant requires it).
+   */
+  async removeTotp(user: User, options: { meta: RequestMeta; keepSessionUid?: string }): Promise<TwoStepRefusal | 'not_enrolled' | undefined> {
+    let last = false;
+    const refused = await this.transaction(async (q, events) => {
+      const factors = new FactorsRepository(q);
+      if (!(await factors.findTotp(user.id))?.confirmedAt) return 'not_enrolled' as const;
+      const current = (await new UsersRepository(q).findById(user.id))!;
+      last = !(current.phone && current.phoneVerifiedAt);
+      if (last) {
+        const lock = await this.twoStepLock(user.id, q);
+        if (lock) return lock;
+        await dropSecondFactors(q, user.id, this.deps.recoveryCodes);
+      } else {
+        await factors.deleteTotp(user.id);
+        if (current.preferredFactor === 'totp') await new UsersRepository(q).update(user.id, { preferredFactor: 'sms' });
+      }
+      await events.record({ type: 'mfa.removed', userId: user.id, ...options.meta, method: 'totp', details: { lastFactor: last } });
+      return undefined;
+    });
+    if (!refused && last) await this.endSessions(user.id, 'mfa_disabled', options.meta, options.keepSessionUid);
+    return refused;
+  }
+
+  /**
+   * The user replaces their own phone number with one an SMS code just proved. The new number
+   * takes the old one's role: a second factor when the old one was (or with `asFactor`, switching
+   * two-step verification on with it), else a number on file. When the old one was a factor, the
+   * devices it let skip the code are forgotten and the account's other sessions end (as when an
+   * admin replaces it).
+   */
+  async changeOwnPhone(user: User, phone: string, options: { asFactor?: boolean; meta: RequestMeta; keepSessionUid?: string }): Promise<{ wasFactor: boolean; isFactor: boolean }> {
+    const wasFactor = !!user.phone && !!user.phoneVerifiedAt;
+    const isFactor = wasFactor || !!options.asFactor;
+    await this.transaction(async (q, events) => {
+      const users = new UsersRepository(q);
+      const hadFactor = wasFactor || !!(await new FactorsRepository(q).findTotp(user.id))?.confirmedAt;
+      await users.update(user.id, { phone, phoneVerifiedAt: isFactor ? new Date() : null, ...(isFactor && !user.preferredFactor ? { preferredFactor: 'sms' } : {}) });
+      if (isFactor && !hadFactor) await users.noteMfaEnabled(user.id, 'user');
+      const devices = wasFactor ? await new DevicesRepository(q).revokeAll(user.id) : 0;
+      await events.record({ type: 'account.phone_changed', userId: user.id, ...options.meta, method: 'sms', details: { wasFactor, isFactor, trustedDevices: devices, by: 'user' } });
+    });
+    if (wasFactor) await this.endSessions(user.id, 'phone_changed', options.meta, options.keepSessionUid);
+    return { wasFactor, isFactor };
   }
 
   /**
@@ -279,6 +385,29 @@ export class Credentials {
     });
   }
 
+  /**
+   * The user removes one of their own passkeys, never their last way in: without a password, the
+   * last usable passkey stays (`last_way_in`); where a tenant signs in with passkeys only, too
+   * (`required_by_tenant`). `not_found` when they have no such passkey (someone else's id included).
+   */
+  async removeOwnPasskey(user: User, id: string, meta: RequestMeta): Promise<'removed' | 'not_found' | 'last_way_in' | 'required_by_tenant'> {
+    return this.transaction(async (q, events) => {
+      const passkeys = new PasskeysRepository(q);
+      const before = await passkeys.find(user.id, id);
+      if (!before) return 'not_found';
+      // A flagged passkey signs nobody in: removing it never removes a way in.
+      if (!before.flaggedAt && (await passkeys.countUsable(user.id)) <= 1) {
+        const users = new UsersRepository(q);
+        if (!(await users.findById(user.id))?.passwordHash) return 'last_way_in';
+        const passkeysOnly = (await users.memberships(user.id)).some((m) => m.policy.mfa === 'required' && m.policy.methods.every((x) => x === 'passkey'));
+        if (passkeysOnly) return 'required_by_tenant';
+      }
+      if (!(await passkeys.delete(user.id, id))) return 'not_found';
+      await events.record({ type: 'passkey.removed', userId: user.id, ...meta, method: 'passkey', details: { passkeyId: id, name: before.name, by: 'user' } });
+      return 'removed';
+    });
+  }
+
   /** Removes one of the user's passkeys; false when they have no such passkey. Records `passkey.removed`. */
   async removePasskey(userId: string, id: string, by: ChangedBy): Promise<boolean> {
     return this.transaction(async (q, events) => {
@@ -310,6 +439,13 @@ export class Credentials {
     return revoked;
   }
 
+  /** The user forgets one of their own trusted devices (the portal); false when they have no such device. */
+  async revokeOwnDevice(userId: string, deviceId: string, meta: RequestMeta): Promise<boolean> {
+    const revoked = await this.devices.revoke(userId, deviceId);
+    if (revoked) await this.deps.events.record({ type: 'device.revoked_by_user', userId, ...meta, details: { deviceId } });
+    return revoked;
+  }
+
   // --- sessions
 
   /**
@@ -336,6 +472,20 @@ export class Credentials {
   private transaction<T>(work: (q: Queryable, events: EventLog) => Promise<T>): Promise<T> {
     return this.deps.db.transaction((trx) => work(trx, this.deps.events.with(trx)));
   }
+}
+
+/**
+ * Two-step verification off, in `q`: the authenticator app, the recovery codes, the trusted
+ * devices and the phone's proof (the number stays); who switched it on is forgotten. What went.
+ */
+async function dropSecondFactors(q: Queryable, userId: string, recoveryCodes: RecoveryCodes): Promise<Record<string, unknown>> {
+  const users = new UsersRepository(q);
+  const before = (await users.findById(userId))!;
+  const trustedDevices = await new DevicesRepository(q).revokeAll(userId);
+  const totp = await new FactorsRepository(q).deleteTotp(userId);
+  const codes = await recoveryCodes.remove(userId, q);
+  await users.update(userId, { phoneVerifiedAt: null, preferredFactor: null, mfaEnabledBy: null });
+  return { totp, sms: !!before.phoneVerifiedAt, recoveryCodes: codes, trustedDevices, enabledBy: before.mfaEnabledBy };
 }
 
 /** Lifts a lock (passwords and codes) and gives every trusted device its budget back, in `q`. */

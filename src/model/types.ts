@@ -1,5 +1,6 @@
 /** The identity domain's records, free of storage and HTTP concerns. */
 import type { TenantPolicy } from './tenant-policy.js';
+import type { Notice } from './notice.js';
 
 export type Role = 'member' | 'admin';
 
@@ -37,8 +38,12 @@ export interface User {
   lockedUntil: Date | null;
   locked: boolean;
   passwordChangedAt: Date | null;
+  /** Who switched two-step verification on: the user (portal) or a requirement (a sign-in's set-up); null while off. */
+  mfaEnabledBy: MfaEnabledBy | null;
   createdAt: Date;
 }
+
+export type MfaEnabledBy = 'user' | 'required';
 
 export interface ClientRecord {
   clientId: string;
@@ -47,6 +52,8 @@ export interface ClientRecord {
   firstParty: boolean;
   /** null: the client serves every tenant. */
   tenants: string[] | null;
+  /** A notice shown beside the sign-in to this app (seed 004); never part of the engine's metadata. */
+  notice?: Notice | null;
 }
 
 export interface EventRecord {

@@ -2,7 +2,7 @@
 import crypto from 'node:crypto';
 import { affectedRows, type Queryable } from '../storage/database.js';
 import { parsePolicy } from '../model/tenant-policy.js';
-import type { Membership, Role, User } from '../model/types.js';
+import type { Membership, MfaEnabledBy, Role, User } from '../model/types.js';
 
 const toUser = (r: any): User => ({
   id: r.id,
@@ -22,6 +22,7 @@ const toUser = (r: any): User => ({
   lockedUntil: r.locked_until ? new Date(r.locked_until) : null,
   locked: !!r.locked,
   passwordChangedAt: r.password_changed_at ? new Date(r.password_changed_at) : null,
+  mfaEnabledBy: r.mfa_enabled_by ?? null,
   createdAt: new Date(r.created_at),
 });
 
@@ -80,7 +81,7 @@ export class UsersRepository {
 
   async update(
     id: string,
-    changes: Partial<Omit<NewUser, 'login'>> & { disabled?: boolean; login?: string; phoneVerifiedAt?: Date | null; preferredFactor?: string | null },
+    changes: Partial<Omit<NewUser, 'login'>> & { disabled?: boolean; login?: string; phoneVerifiedAt?: Date | null; preferredFactor?: string | null; mfaEnabledBy?: MfaEnabledBy | null },
   ): Promise<User | undefined> {
     const row: Record<string, unknown> = { updated_at: new Date() };
     if (changes.login !== undefined) row.login = changes.login.trim().toLowerCase();
@@ -93,6 +94,7 @@ export class UsersRepository {
     }
     if (changes.phoneVerifiedAt !== undefined) row.phone_verified_at = changes.phoneVerifiedAt;
     if (changes.preferredFactor !== undefined) row.preferred_factor = changes.preferredFactor;
+    if (changes.mfaEnabledBy !== undefined) row.mfa_enabled_by = changes.mfaEnabledBy;
     if (changes.locale !== undefined) row.locale = changes.locale;
     if (changes.disabled !== undefined) row.disabled = changes.disabled;
     if (changes.mustChangePassword !== undefined) row.must_change_password = changes.mustChangePassword;
@@ -102,6 +104,11 @@ export class UsersRepository {
     }
     const [r] = await this.db('users').where({ id }).update(row).returning('*');
     return r ? toUser(r) : undefined;
+  }
+
+  /** Notes who switched two-step verification on, unless someone already did (the first factor decides). */
+  async noteMfaEnabled(id: string, by: MfaEnabledBy): Promise<void> {
+    await this.db('users').where({ id }).whereNull('mfa_enabled_by').update({ mfa_enabled_by: by });
   }
 
   async delete(id: string): Promise<boolean> {
