@@ -41,9 +41,9 @@ export function reauthUrl(deps: PortalDeps, returnTo: string): string {
   return `/account/login?${new URLSearchParams({ return: returnTo, max_age: String(deps.recentSeconds) })}`;
 }
 
-/** A page context in the portal's language: the switcher's choice, then Accept-Language, the account's, the default. */
-export function portalPageContext(ctx: Context, deps: PortalDeps, preferred?: string | null): PageContext {
-  const locale = chooseLocale({ chosen: ctx.query.lang as string | undefined, acceptLanguage: ctx.get('accept-language'), tenantDefault: preferred ?? undefined, fallback: deps.services.defaultLocale });
+/** A page context in the portal's language: the switcher's choice (this request's, else this session's), then Accept-Language, the account's, the default. */
+export function portalPageContext(ctx: Context, deps: PortalDeps, preferred?: string | null, chosen?: string): PageContext {
+  const locale = chooseLocale({ chosen: (ctx.query.lang as string | undefined) ?? chosen, acceptLanguage: ctx.get('accept-language'), tenantDefault: preferred ?? undefined, fallback: deps.services.defaultLocale });
   const url = new URL(ctx.originalUrl, 'http://x');
   return {
     t: portalTranslator(locale),
@@ -76,10 +76,10 @@ export function portalRoutes(router: Router, deps: PortalDeps): PortalRoutes {
       await deps.sessions.destroy(ctx);
       return signIn(), undefined;
     }
-    if (isLocale(ctx.query.lang) && user.locale !== ctx.query.lang) {
-      // The language chosen here is the account's from now on (the sign-in pages too).
-      await deps.services.users.update(user.id, { locale: ctx.query.lang });
-      user.locale = ctx.query.lang;
+    if (isLocale(ctx.query.lang) && session.locale !== ctx.query.lang) {
+      // The switcher's choice holds for this portal session (a GET changes nothing of the account).
+      session.locale = ctx.query.lang;
+      await deps.sessions.save(session);
     }
     const memberships = await deps.services.users.memberships(user.id);
     return {
@@ -88,7 +88,7 @@ export function portalRoutes(router: Router, deps: PortalDeps): PortalRoutes {
       session,
       user,
       memberships,
-      pc: portalPageContext(ctx, deps, user.locale ?? memberships.find((m) => m.policy.locale)?.policy.locale),
+      pc: portalPageContext(ctx, deps, user.locale ?? memberships.find((m) => m.policy.locale)?.policy.locale, session.locale),
       meta: requestMetaOf(ctx),
       recent: Date.now() / 1000 - session.authTime <= deps.recentSeconds,
     };

@@ -24,6 +24,8 @@ export interface PortalSession {
   /** Anti-forgery token every portal form carries. */
   csrf: string;
   createdAt: number;
+  /** The language chosen with the switcher in this session. */
+  locale?: string;
   /** A one-time message for the next page (what the last action did). */
   flash?: { kind: 'success' | 'error'; text: string };
   /** Secrets shown once (recovery codes), sealed; and scratch state of a set-up under way. */

@@ -61,6 +61,18 @@ describe('account portal sign-in', () => {
     await context.close();
   });
 
+  it('the language switcher holds for the session and changes nothing of the account on a GET', async () => {
+    const context = await browser.newContext({ locale: 'en-GB' });
+    const page = await context.newPage();
+    await portalSignIn(page, server.issuer, 'loner', PASSWORD);
+    await page.goto(`${server.issuer}/account?lang=nl`);
+    expect(await page.getAttribute('html', 'lang')).toBe('nl');
+    await page.goto(`${server.issuer}/account`);
+    expect(await page.getAttribute('html', 'lang')).toBe('nl');
+    expect((await server.sesam.db('users').where({ login: 'loner' }).first()).locale).toBeNull();
+    await context.close();
+  });
+
   it('never redirects a sign-in outside the portal', async () => {
     const res = await fetch(`${server.issuer}/account/login?return=//evil.example/x`, { redirect: 'manual' });
     expect(res.status).toBe(303);

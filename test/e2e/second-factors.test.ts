@@ -228,19 +228,21 @@ describe('second factors', () => {
     // Next sign-in (trustedDeviceDays 0: always asked). The code just used at enrolment is refused.
     const next = await login(context, 'clerk', { prompt: 'login' });
     expect(await next.page.locator('input[autocomplete="one-time-code"]').count()).toBe(1);
-    const used = totp.generate();
-    await submitCode(next.page, used);
+    let accepted = totp.generate();
+    await submitCode(next.page, accepted);
     const firstTry = await alertText(next.page).catch(() => '');
     if (firstTry) {
       // the enrolment used this time step: a replay; wait for the next step
       expect(firstTry).toContain('al gebruikt');
       await next.page.waitForTimeout(30_000 - (Date.now() % 30_000) + 200);
-      await submitCode(next.page, totp.generate());
+      accepted = totp.generate();
+      await submitCode(next.page, accepted);
     }
     await exchangeCode(rp, await app.next(), next.req);
-    // The same code once more, in another sign-in: refused as a replay.
+    // The code just accepted once more, in another sign-in: refused as a replay (the very code, so
+    // a time step that turned meanwhile cannot make it a fresh one).
     const replay = await login(context, 'clerk', { prompt: 'login' });
-    await submitCode(replay.page, totp.generate());
+    await submitCode(replay.page, accepted);
     expect(await alertText(replay.page)).toContain('al gebruikt');
 
     // Another method: a recovery code, once.
@@ -260,5 +262,5 @@ describe('second factors', () => {
     expect(await after.page.locator('img[src^="data:image/png"]').count()).toBe(1);
     expect(await after.page.locator('button[name="switch"]').count()).toBe(0);
     await context.close();
-  });
+  }, 150_000); // may wait for the next 30-second time step
 });
