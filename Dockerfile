@@ -8,6 +8,7 @@ COPY config ./config
 COPY migrations ./migrations
 COPY src ./src
 COPY interactions ./interactions
+COPY portal ./portal
 COPY bench ./bench
 RUN npm run build && npm prune --omit=dev
 

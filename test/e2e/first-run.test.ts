@@ -35,7 +35,8 @@ describe('first run', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    server = await startTestServer({ backend: 'postgres' });
+    // The embedded default: what `npm ci && npm start` gives a newcomer (no DATABASE_URL, no REDIS_URL).
+    server = await startTestServer({ backend: 'embedded' });
     browser = await launchBrowser();
   });
   afterAll(async () => {

@@ -43,6 +43,14 @@ describe('the server process', () => {
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'ready', checks: { database: 'ok' } });
     expect(`${started.stdout}${started.stderr}`).not.toMatch(/Unsupported runtime/i);
+    // The built server finds the portal's catalogues (copied into dist/) and sends a visitor of
+    // /account to sign in through the engine.
+    const home = await fetch(`http://127.0.0.1:${port}/account`, { redirect: 'manual' });
+    expect(home.status).toBe(303);
+    const login = await fetch(new URL(home.headers.get('location')!, `http://127.0.0.1:${port}`), { redirect: 'manual' });
+    expect(new URL(login.headers.get('location')!).pathname).toBe('/auth');
+    const signedOut = await fetch(`http://127.0.0.1:${port}/account/signed-out`, { headers: { 'accept-language': 'nl-BE' } });
+    expect(await signedOut.text()).toContain('Je bent afgemeld');
     // the admin secret was generated where the CLI finds it, readable by the owner only
     const stat = fs.statSync(path.join(dir, 'admin-client.json'));
     expect(stat.mode & 0o077).toBe(0);
