@@ -22,7 +22,8 @@ function invalidToken(description: string, withErrorCode = true): ApiError {
   return new ApiError(401, 'invalid_token', description, { 'WWW-Authenticate': challenge });
 }
 
-export function requireAdmin(provider: () => Provider) {
+/** The access token must carry `scope` (every admin route requires `admin` today). */
+export function requireAdmin(provider: () => Provider, scope: string = ADMIN_SCOPE) {
   return async (ctx: Context, next: Next): Promise<void> => {
     const header = ctx.get('authorization');
     if (!header) throw invalidToken('an access token is required: Authorization: Bearer <token> (client_credentials, scope admin)', false);
@@ -39,9 +40,9 @@ export function requireAdmin(provider: () => Provider) {
     if (token.isSenderConstrained()) throw invalidToken('sender-constrained (DPoP or mTLS) tokens are not accepted by the admin API');
     const client = await engine.Client.find(token.clientId);
     if (!client) throw invalidToken('the client of this access token no longer exists');
-    if (!hasScope(token.scope, ADMIN_SCOPE) || !hasScope(client.scope, ADMIN_SCOPE)) {
-      throw new ApiError(403, 'insufficient_scope', `the access token lacks the ${ADMIN_SCOPE} scope`, {
-        'WWW-Authenticate': `Bearer realm="${REALM}", error="insufficient_scope", scope="${ADMIN_SCOPE}"`,
+    if (!hasScope(token.scope, scope) || !hasScope(client.scope, scope)) {
+      throw new ApiError(403, 'insufficient_scope', `the access token lacks the ${scope} scope`, {
+        'WWW-Authenticate': `Bearer realm="${REALM}", error="insufficient_scope", scope="${scope}"`,
       });
     }
     (ctx.state as AdminState).actor = { clientId: token.clientId, ip: ctx.ip };
