@@ -1,0 +1,38 @@
+/** Reading option values and arguments that are more than a string. */
+import fs from 'node:fs';
+import { UsageError } from './errors.js';
+
+/** For repeatable options (`--tenant a --tenant b`). */
+export const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+export function tenantArgs(values: string[] | undefined): (string | { id: string; role: string })[] {
+  return (values ?? []).map((v) => {
+    const [id, role, ...rest] = v.split(':');
+    if (!id || rest.length || (role !== undefined && role !== 'admin' && role !== 'member')) throw new UsageError(`--tenant ${v}: expected TENANT or TENANT:admin`);
+    return role ? { id, role } : id;
+  });
+}
+
+export function jsonArg(what: string, text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new UsageError(`${what}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** `--password -` reads the password from the first line of standard input (keeps it out of `ps`). */
+export function passwordArg(value: string): string {
+  if (value !== '-') return value;
+  const line = fs.readFileSync(0, 'utf8').split(/\r?\n/)[0];
+  if (!line) throw new UsageError('--password -: nothing on standard input');
+  return line;
+}
+
+/** An option that may be given once: a second one is an error, not silently the winner. */
+export const once =
+  (name: string) =>
+  (value: string, previous: string | undefined): string => {
+    if (previous !== undefined) throw new UsageError(`--${name} may be given once here`);
+    return value;
+  };

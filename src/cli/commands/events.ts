@@ -1,0 +1,17 @@
+/** `sesam events`: the event log. */
+import type { Command } from 'commander';
+import { once } from '../arguments.js';
+import { leaf, wantsJson, type Context } from '../command.js';
+import { printEvents, show } from '../output.js';
+
+export function registerEvents(program: Command, ctx: Context): void {
+  leaf(program, 'events', 'the event log, newest first')
+    .option('--user <user>', 'only this user (id, login or e-mail)')
+    .option('--tenant <tenant>', 'only this tenant', once('tenant'))
+    .option('--type <type>', 'only this event type, e.g. account.unlocked')
+    .option('--limit <n>', 'at most this many events')
+    .action(async (opts: { user?: string; tenant?: string; type?: string; limit?: string }, cmd: Command) => {
+      const events = await ctx.api().events.list({ user: opts.user, tenant: opts.tenant, type: opts.type, limit: opts.limit });
+      show(wantsJson(cmd), events, (list) => printEvents(list, true));
+    });
+}
