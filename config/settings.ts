@@ -96,6 +96,10 @@ const schema = z.object({
     .optional(),
   /** How long "skip" on the passkey offer is remembered on a device. */
   PASSKEY_OFFER_SKIP_DAYS: int(1, 400).default(30),
+  /** Days the audit trail (admin actions) is kept. */
+  AUDIT_RETENTION_DAYS: int(30, 3650).default(400),
+  /** Days the other events (sign-ins, lockouts, the user's own changes) are kept. */
+  EVENT_RETENTION_DAYS: int(7, 3650).default(180),
   /**
    * Where mail goes: an SMTP server, the MAIL_OUTBOX file, or the log. Default: smtp if SMTP_URL
    * is set, else outbox if MAIL_OUTBOX is, else console, except with an https ISSUER: the console
@@ -196,6 +200,8 @@ export type Settings = Readonly<{
     /** Days a device remembers "skip" on the passkey offer. */
     offerSkipDays: number;
   }>;
+  /** Days events are kept: admin actions (audit) and the others. */
+  retention: Readonly<{ auditDays: number; eventDays: number }>;
 }>;
 
 /** Reads and validates settings; throws SettingsError naming the first bad setting. */
@@ -272,6 +278,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     }),
     mail: Object.freeze({ transport: mailTransport, smtpUrl: s.SMTP_URL, from: s.MAIL_FROM ?? `Sesam <no-reply@${issuerUrl.hostname}>` }),
     webauthn: Object.freeze({ rpId, rpName: s.WEBAUTHN_RP_NAME, origins: Object.freeze(origins), offerSkipDays: s.PASSKEY_OFFER_SKIP_DAYS }),
+    retention: Object.freeze({ auditDays: s.AUDIT_RETENTION_DAYS, eventDays: s.EVENT_RETENTION_DAYS }),
   });
 }
 

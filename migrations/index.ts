@@ -9,6 +9,7 @@ import { keyedSecrets } from './006_keyed_secrets.js';
 import * as passkeys from './007_passkeys.js';
 import * as mfaEnabledBy from './008_mfa_enabled_by.js';
 import * as clientNotices from './009_client_notices.js';
+import * as auditTrail from './010_audit_trail.js';
 
 export const migrations: Record<string, Knex.Migration> = {
   '001_foundation': foundation,
@@ -19,6 +20,7 @@ export const migrations: Record<string, Knex.Migration> = {
   '007_passkeys': passkeys,
   '008_mfa_enabled_by': mfaEnabledBy,
   '009_client_notices': clientNotices,
+  '010_audit_trail': auditTrail,
 };
 
 /** What migrations may need beyond knex: the master key, for those that convert stored secrets. */

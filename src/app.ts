@@ -17,6 +17,9 @@ import { TTL } from './oidc/configuration.js';
 import type { ProviderHost } from './oidc/provider-host.js';
 import type { EventsRepository } from './repositories/events-repository.js';
 import type { Directory, Actor } from './domain/directory.js';
+import type { Credentials } from './domain/credentials.js';
+import { actorMeta } from './domain/credentials.js';
+import { sweepEvents } from './domain/events.js';
 import { adminRouter } from './admin/router.js';
 import { abandonStores, closeStores, openStores } from './boot/stores.js';
 import { buildDomain, openRepositories } from './boot/domain.js';
@@ -38,6 +41,8 @@ export interface Sesam {
   kv: KeyValueStore;
   host: ProviderHost;
   directory: Directory;
+  /** The writer of credentials (tenant administration and tests build on it). */
+  credentials: Credentials;
   events: EventsRepository;
   adminCredentials: { clientId: string; clientSecret: string };
   rotateKeys(actor?: Actor): Promise<string[]>;
@@ -67,7 +72,7 @@ export async function createSesam(settings: Settings, logger: Logger = createLog
   const rotateKeys = async (actor: Actor = {}) => {
     const kids = await rotateSigningKeys(db, cipher, TTL.IdToken + 300);
     await host.reload(true);
-    await repos.events.record({ type: 'admin.keys_rotated', clientId: actor.clientId, ip: actor.ip, details: { kids } });
+    await repos.events.record({ type: 'admin.keys_rotated', ...actorMeta(actor), targetType: 'key', targetId: kids.join(' '), details: { kids } });
     return kids;
   };
   const services = journeyServices(settings, stores, repos, domain, provider, logger);
@@ -78,15 +83,16 @@ export async function createSesam(settings: Settings, logger: Logger = createLog
     adminRouter({ directory, events: repos.eventsRepo, provider, rotateKeys, logger, issuer: settings.issuer, db, credentials }),
   ], logger);
 
-  // Expired rows of the SQL stores are swept now and then (Redis expires its own).
+  // Expired rows of the SQL stores are swept now and then (Redis expires its own), and events past their retention.
   const sweeper = setInterval(() => {
     void sweepExpired(db).catch((err) => logger.warn({ err }, 'sweep failed'));
+    void sweepEvents(repos.eventsRepo, settings.retention).catch((err) => logger.warn({ err }, 'event sweep failed'));
     if (kv instanceof SqlKeyValueStore) void kv.sweep().catch((err) => logger.warn({ err }, 'sweep failed'));
   }, 10 * 60 * 1000);
   sweeper.unref();
 
   return {
-    settings, logger, app: web.app, db, redis, kv, host, directory, events: repos.eventsRepo, adminCredentials, rotateKeys,
+    settings, logger, app: web.app, db, redis, kv, host, directory, credentials, events: repos.eventsRepo, adminCredentials, rotateKeys,
     listen: web.listen,
     /** Stops taking requests, lets those under way finish, then closes the stores. */
     async close() {

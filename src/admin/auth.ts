@@ -45,7 +45,7 @@ export function requireAdmin(provider: () => Provider, scope: string = ADMIN_SCO
         'WWW-Authenticate': `Bearer realm="${REALM}", error="insufficient_scope", scope="${scope}"`,
       });
     }
-    (ctx.state as AdminState).actor = { clientId: token.clientId, ip: ctx.ip };
+    (ctx.state as AdminState).actor = { clientId: token.clientId, ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined };
     await next();
   };
 }

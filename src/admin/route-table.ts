@@ -9,7 +9,8 @@ import { secondFactorRoutes } from './routes/second-factors.js';
 import { clientRoutes } from './routes/clients.js';
 import { keyRoutes } from './routes/keys.js';
 import { eventRoutes } from './routes/events.js';
+import { auditRoutes } from './routes/audit.js';
 
 export const API_PREFIX = '/v1';
 
-export const adminRoutes: readonly AdminRoute[] = [...tenantRoutes, ...userRoutes, ...secondFactorRoutes, ...clientRoutes, ...keyRoutes, ...eventRoutes];
+export const adminRoutes: readonly AdminRoute[] = [...tenantRoutes, ...userRoutes, ...secondFactorRoutes, ...clientRoutes, ...keyRoutes, ...eventRoutes, ...auditRoutes];

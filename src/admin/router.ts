@@ -9,6 +9,7 @@ import { bodyParser } from '@koa/bodyparser';
 import type { Context, Middleware, Next } from 'koa';
 import { describeZodError } from '../domain/schemas.js';
 import type { EventRecord } from '../model/types.js';
+import { actorMeta } from '../domain/credentials.js';
 import { requireAdmin, type AdminState } from './auth.js';
 import { ApiError, apiErrors, badRequest, notFound, validate } from './errors.js';
 import { openApiDocument } from './openapi.js';
@@ -41,7 +42,7 @@ export function adminRouter(deps: AdminRouterDeps): Router {
   function handler(route: AdminRoute): Middleware {
     const audit = async (ctx: Ctx, event: EventRecord) => {
       try {
-        await deps.events.insert({ ...event, clientId: ctx.state.actor.clientId, ip: ctx.state.actor.ip });
+        await deps.events.insert({ ...event, ...actorMeta(ctx.state.actor) });
       } catch (err) {
         logger.error({ err, event: event.type }, 'could not record event');
       }

@@ -31,10 +31,15 @@ export interface CredentialNotifier {
   passwordChanged(user: User, locale?: string): Promise<void>;
 }
 
-/** Who made an admin change. */
+/** Who made an admin change: an operator client, or a tenant admin (`userId`), and from where. */
 export interface Actor {
   clientId?: string;
   ip?: string;
+  userAgent?: string;
+  /** A tenant admin acting in their tenant. */
+  userId?: string;
+  /** The tenant a tenant admin acts in: the events of their changes belong to it. */
+  tenantId?: string;
 }
 
 export interface SecondFactorStatus {
@@ -500,7 +505,8 @@ function byWhom(by: ChangedBy): RequestMeta {
   return by.actor ? actorMeta(by.actor) : { ...by.meta };
 }
 
-/** An admin's client and address, as events and session endings record them. */
+/** An admin's client, user, address and browser, as events (audit rows) and session endings record them. */
 export function actorMeta(actor: Actor): RequestMeta {
-  return { clientId: actor.clientId, ip: actor.ip };
+  const actorType = actor.userId ? 'tenant_admin' : actor.clientId ? 'operator' : undefined;
+  return { clientId: actor.clientId, ip: actor.ip, userAgent: actor.userAgent, actorType, actorUserId: actor.userId, ...(actor.tenantId ? { tenantId: actor.tenantId } : {}) };
 }

@@ -151,7 +151,7 @@ export class Directory {
     });
     const current = new Map((await this.users.memberships(user.id)).map((m) => [m.tenantId, m.role]));
     for (const m of input.tenants ?? []) if (current.get(m.id) !== m.role) await this.users.setMembership(user.id, m.id, m.role);
-    if (actor.clientId) await this.deps.events.record({ type: 'admin.user_updated', userId: user.id, ...actorMeta(actor) });
+    if (actor.clientId || actor.userId) await this.deps.events.record({ type: 'admin.user_updated', userId: user.id, ...actorMeta(actor) });
     if (credentials && phone !== undefined && phone !== user.phone) {
       await credentials.replacePhoneByAdmin(user, phone, actor);
       updated = await this.users.findById(user.id);

@@ -65,4 +65,14 @@ export interface EventRecord {
   userAgent?: string | null;
   method?: string | null;
   details?: Record<string, unknown> | null;
+  /** Who made an admin change (an audit row): an operator client (`clientId`) or a tenant admin (`actorUserId`). */
+  actorType?: AuditActorType | null;
+  /** The tenant admin who acted (a user id). */
+  actorUserId?: string | null;
+  /** What an admin change was made on; a user target defaults to `userId`. */
+  targetType?: AuditTargetType | null;
+  targetId?: string | null;
 }
+
+export type AuditActorType = 'operator' | 'tenant_admin';
+export type AuditTargetType = 'user' | 'tenant' | 'client' | 'key';

@@ -44,7 +44,13 @@ const toEvent = (r: any): StoredEvent => ({
   userAgent: r.user_agent,
   method: r.method,
   details: r.details,
+  actorType: r.actor_type,
+  actorUserId: r.actor_user_id,
+  targetType: r.target_type,
+  targetId: r.target_id,
 });
+
+const AT_KEY = `to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at_key`;
 
 export class EventsRepository {
   constructor(private readonly db: Queryable) {}
@@ -59,6 +65,11 @@ export class EventsRepository {
       user_agent: e.userAgent ? e.userAgent.slice(0, 512) : null,
       method: e.method ?? null,
       details: e.details ? JSON.stringify(e.details) : null,
+      actor_type: e.actorType ?? null,
+      actor_user_id: e.actorUserId ?? null,
+      // An admin change on a user is a change on that user unless the event names another target.
+      target_type: e.targetType ?? (e.actorType && e.userId ? 'user' : null),
+      target_id: e.targetType ? (e.targetId ?? null) : e.actorType && e.userId ? e.userId : null,
     });
   }
 
@@ -80,16 +91,79 @@ export class EventsRepository {
     const q = this.db('events')
       .where('user_id', filter.userId)
       .whereIn('type', [...filter.types])
-      .select('*', this.db.raw(`to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at_key`))
+      .select('*', this.db.raw(AT_KEY))
       .orderBy([
         { column: 'at', order: 'desc' },
         { column: 'id', order: 'desc' },
       ])
       .limit(limit + 1);
     if (filter.before) q.whereRaw('(at, id) < (cast(? as timestamptz), ?)', [filter.before.at, filter.before.id]);
-    const rows = await q;
-    const events = rows.slice(0, limit).map(toEvent);
-    const last = rows.length > limit ? rows[limit - 1] : undefined;
-    return { events, next: last ? { at: String(last.at_key), id: Number(last.id) } : undefined };
+    return pageOf(await q, limit);
   }
+
+  /**
+   * One page of the audit rows (an actor made them) concerning a tenant, newest first: those that
+   * name the tenant, and those without a tenant (an operator's) on a user who is a member of it
+   * now. An action of another tenant's admin on a shared account names that other tenant: it is
+   * not shown here.
+   */
+  async auditPage(filter: { tenantId: string; before?: EventCursor; limit: number }): Promise<{ events: StoredEvent[]; next?: EventCursor }> {
+    const limit = Math.max(1, Math.min(filter.limit, 200));
+    const members = this.db('memberships').select('user_id').where('tenant_id', filter.tenantId);
+    const q = this.db('events')
+      .whereNotNull('actor_type')
+      .where((w) => {
+        void w.where('tenant_id', filter.tenantId).orWhere((o) => void o.whereNull('tenant_id').whereIn('user_id', members));
+      })
+      .select('*', this.db.raw(AT_KEY))
+      .orderBy([
+        { column: 'at', order: 'desc' },
+        { column: 'id', order: 'desc' },
+      ])
+      .limit(limit + 1);
+    if (filter.before) q.whereRaw('(at, id) < (cast(? as timestamptz), ?)', [filter.before.at, filter.before.id]);
+    return pageOf(await q, limit);
+  }
+
+  /**
+   * One page of a tenant's events, newest first: those that name the tenant, and those without a
+   * tenant of the `memberTypes` (a sign-in before the tenant is chosen, a lock) on a user who is a
+   * member of it now.
+   */
+  async tenantPage(filter: { tenantId: string; memberTypes: readonly string[]; before?: EventCursor; limit: number }): Promise<{ events: StoredEvent[]; next?: EventCursor }> {
+    const limit = Math.max(1, Math.min(filter.limit, 200));
+    const members = this.db('memberships').select('user_id').where('tenant_id', filter.tenantId);
+    const q = this.db('events')
+      .where((w) => {
+        void w.where('tenant_id', filter.tenantId).orWhere((o) => void o.whereNull('tenant_id').whereIn('type', [...filter.memberTypes]).whereIn('user_id', members));
+      })
+      .select('*', this.db.raw(AT_KEY))
+      .orderBy([
+        { column: 'at', order: 'desc' },
+        { column: 'id', order: 'desc' },
+      ])
+      .limit(limit + 1);
+    if (filter.before) q.whereRaw('(at, id) < (cast(? as timestamptz), ?)', [filter.before.at, filter.before.id]);
+    return pageOf(await q, limit);
+  }
+
+  /**
+   * Deletes up to `batch` rows older than `before`: audit rows (with an actor) or the others.
+   * Returns how many went; the caller repeats while a batch comes back full.
+   */
+  async deleteOlderThan(before: Date, kind: 'audit' | 'plain', batch: number): Promise<number> {
+    const ids = this.db('events')
+      .select('id')
+      .where('at', '<', before)
+      .modify((q) => void (kind === 'audit' ? q.whereNotNull('actor_type') : q.whereNull('actor_type')))
+      .orderBy('id')
+      .limit(batch);
+    return Number(await this.db('events').whereIn('id', ids).delete());
+  }
+}
+
+function pageOf(rows: any[], limit: number): { events: StoredEvent[]; next?: EventCursor } {
+  const events = rows.slice(0, limit).map(toEvent);
+  const last = rows.length > limit ? rows[limit - 1] : undefined;
+  return { events, next: last ? { at: String(last.at_key), id: Number(last.id) } : undefined };
 }

@@ -75,7 +75,7 @@ export const clientRoutes: AdminRoute[] = [
     handle: async ({ body, deps: { directory }, audit }) => {
       if (await directory.clients.find(body.client_id)) throw conflict(`client ${body.client_id} already exists`);
       const { client, generatedSecret } = await directory.putClient(body);
-      await audit({ type: 'admin.client_created', details: { client: client.clientId } });
+      await audit({ type: 'admin.client_created', targetType: 'client', targetId: client.clientId, details: { client: client.clientId } });
       return { status: 201, location: location(client.clientId), body: withSecret(clientView(client), generatedSecret) };
     },
   }),
@@ -117,7 +117,7 @@ export const clientRoutes: AdminRoute[] = [
       const currentSecret = existing?.metadata.client_secret;
       if (typeof currentSecret === 'string' && !input.client_secret && input.token_endpoint_auth_method !== 'none') input.client_secret = currentSecret;
       const { client, generatedSecret } = await directory.putClient(input);
-      await audit({ type: existing ? 'admin.client_updated' : 'admin.client_created', details: { client: client.clientId } });
+      await audit({ type: existing ? 'admin.client_updated' : 'admin.client_created', targetType: 'client', targetId: client.clientId, details: { client: client.clientId } });
       const view = withSecret(clientView(client), generatedSecret);
       return existing ? { body: view } : { status: 201, location: location(client.clientId), body: view };
     },
@@ -137,7 +137,7 @@ export const clientRoutes: AdminRoute[] = [
     errors: [400, 413, 415, 404],
     handle: async ({ params: p, body, deps: { directory }, audit }) => {
       const client = await directory.setClientNotice(p.id, body);
-      await audit({ type: 'admin.client_updated', details: { client: client.clientId, notice: true } });
+      await audit({ type: 'admin.client_updated', targetType: 'client', targetId: client.clientId, details: { client: client.clientId, notice: true } });
       return { body: clientView(client) };
     },
   }),
@@ -154,7 +154,7 @@ export const clientRoutes: AdminRoute[] = [
     errors: [404],
     handle: async ({ params: p, deps: { directory }, audit }) => {
       const client = await directory.setClientNotice(p.id, null);
-      await audit({ type: 'admin.client_updated', details: { client: client.clientId, notice: false } });
+      await audit({ type: 'admin.client_updated', targetType: 'client', targetId: client.clientId, details: { client: client.clientId, notice: false } });
       return { body: clientView(client) };
     },
   }),
@@ -171,7 +171,7 @@ export const clientRoutes: AdminRoute[] = [
     errors: [404],
     handle: async ({ params: p, deps: { directory }, audit }) => {
       await directory.deleteClient(p.id);
-      await audit({ type: 'admin.client_deleted', details: { client: p.id } });
+      await audit({ type: 'admin.client_deleted', targetType: 'client', targetId: p.id, details: { client: p.id } });
       return { status: 204 };
     },
   }),

@@ -60,6 +60,14 @@ export const eventSchema = z
     userAgent: z.string().nullable().optional(),
     method: z.string().nullable().optional(),
     details: z.record(z.string(), z.unknown()).nullable().optional(),
+    actorType: z
+      .enum(['operator', 'tenant_admin'])
+      .nullable()
+      .optional()
+      .openapi({ description: 'Set on an admin action (an audit row): an operator client (`clientId`) or a tenant admin (`actorUserId`)' }),
+    actorUserId: z.string().nullable().optional().openapi({ format: 'uuid', description: 'The tenant admin who acted' }),
+    targetType: z.enum(['user', 'tenant', 'client', 'key']).nullable().optional().openapi({ description: 'What an admin action was on' }),
+    targetId: z.string().nullable().optional(),
   })
   .openapi('Event');
 

@@ -42,7 +42,7 @@ export const tenantRoutes: AdminRoute[] = [
     handle: async ({ body, deps, audit }) => {
       if (await deps.directory.tenants.find(body.id)) throw conflict(`tenant ${body.id} already exists`);
       const tenant = await deps.directory.putTenant(body);
-      await audit({ type: 'admin.tenant_created', tenantId: tenant.id });
+      await audit({ type: 'admin.tenant_created', tenantId: tenant.id, targetType: 'tenant', targetId: tenant.id });
       return { status: 201, location: location(tenant.id), body: tenant };
     },
   }),
@@ -74,7 +74,7 @@ export const tenantRoutes: AdminRoute[] = [
       const input = { ...body, id: p.id };
       const existed = !!(await deps.directory.tenants.find(input.id));
       const tenant = await deps.directory.putTenant(input);
-      await audit({ type: existed ? 'admin.tenant_updated' : 'admin.tenant_created', tenantId: tenant.id });
+      await audit({ type: existed ? 'admin.tenant_updated' : 'admin.tenant_created', tenantId: tenant.id, targetType: 'tenant', targetId: tenant.id });
       return existed ? { body: tenant } : { status: 201, location: location(tenant.id), body: tenant };
     },
   }),
@@ -99,7 +99,7 @@ export const tenantRoutes: AdminRoute[] = [
         if (e instanceof z.ZodError) throw badRequest(describeZodError(e, 'policy'));
         throw e;
       }
-      await audit({ type: 'admin.tenant_updated', tenantId: tenant.id, details: { policy: Object.keys(json) } });
+      await audit({ type: 'admin.tenant_updated', tenantId: tenant.id, targetType: 'tenant', targetId: tenant.id, details: { policy: Object.keys(json) } });
       return { body: tenant };
     },
   }),
@@ -120,7 +120,7 @@ export const tenantRoutes: AdminRoute[] = [
       const users = (await deps.directory.clients.list()).filter((c) => c.tenants?.includes(id)).map((c) => c.clientId);
       if (users.length) throw conflict(`tenant ${id} is still listed by client(s) ${users.join(', ')}: change them first`);
       if (!(await deps.directory.tenants.delete(id))) throw notFound(`tenant ${id} does not exist`);
-      await audit({ type: 'admin.tenant_deleted', tenantId: id });
+      await audit({ type: 'admin.tenant_deleted', tenantId: id, targetType: 'tenant', targetId: id });
       return { status: 204 };
     },
   }),
