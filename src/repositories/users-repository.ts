@@ -56,10 +56,24 @@ export class UsersRepository {
     return r ? toUser(r) : undefined;
   }
 
-  async list(options: { tenantId?: string; limit?: number; offset?: number } = {}): Promise<User[]> {
+  /** `search`: part of the login, e-mail or name, case-insensitively. */
+  async list(options: { tenantId?: string; search?: string; limit?: number; offset?: number } = {}): Promise<User[]> {
     const q = this.db('users').select('users.*').orderBy('users.login').limit(options.limit ?? 100).offset(options.offset ?? 0);
     if (options.tenantId) q.join('memberships', 'memberships.user_id', 'users.id').where('memberships.tenant_id', options.tenantId);
+    if (options.search) {
+      const like = `%${options.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      q.where((w) => void w.whereRaw('users.login like ?', [like]).orWhereRaw('users.email like ?', [like]).orWhereRaw('lower(users.name) like ?', [like]));
+    }
     return (await q).map(toUser);
+  }
+
+  /**
+   * The tenant's admins, their membership rows locked until the transaction `db` ends: two
+   * admins demoting each other at once cannot leave the tenant without one.
+   */
+  async lockAdmins(tenantId: string): Promise<string[]> {
+    const rows = await this.db('memberships').where({ tenant_id: tenantId, role: 'admin' }).select('user_id').forUpdate();
+    return rows.map((r) => String(r.user_id));
   }
 
   async insert(u: NewUser): Promise<User> {
