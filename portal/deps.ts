@@ -7,6 +7,7 @@ import type { Services } from '../interactions/services.js';
 import type { AccountSessions } from '../src/oidc/account-sessions.js';
 import type { EventsRepository } from '../src/repositories/events-repository.js';
 import type { ClientRecord } from '../src/model/types.js';
+import type { TenantAdministration } from '../src/domain/tenant-administration.js';
 import type { PortalSessions } from './session.js';
 import type { PortalClient } from './oidc-client.js';
 
@@ -20,6 +21,8 @@ export interface PortalDeps {
   eventsRepo: EventsRepository;
   /** Every registered client (the applications page). */
   listClients: () => Promise<ClientRecord[]>;
+  /** What a tenant's admins may do in their tenant (the console under /account/admin). */
+  tenantAdmin: TenantAdministration;
   /** Seconds after a sign-in during which credential changes need no new proof. */
   recentSeconds: number;
 }

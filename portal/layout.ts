@@ -8,7 +8,7 @@ import { html, Safe } from '../interactions/views/html.js';
 import type { PortalContext } from './context.js';
 import { csrfField } from './context.js';
 
-export type Section = 'overview' | 'security' | 'sessions' | 'apps' | 'activity';
+export type Section = 'overview' | 'security' | 'sessions' | 'apps' | 'activity' | 'admin';
 
 const SECTIONS: { id: Section; path: string }[] = [
   { id: 'overview', path: '/account' },
@@ -60,7 +60,9 @@ export function portalPage(p: PortalContext, options: PortalPageOptions): string
   const { t } = p.pc;
   const flash = p.session.flash;
   const message = flash ? (flash.kind === 'error' ? html`<div role="alert">${flash.text}</div>` : html`<div class="status" role="status">${flash.text}</div>`) : '';
-  const nav = SECTIONS.map(
+  // The console's link only for an admin of at least one tenant (the pages refuse anyone else anyway).
+  const sections = p.memberships.some((m) => m.role === 'admin') ? [...SECTIONS, { id: 'admin' as const, path: '/account/admin' }] : SECTIONS;
+  const nav = sections.map(
     (s) => html`<li><a href="${s.path}"${s.id === options.section ? new Safe(' aria-current="page"') : ''}>${t(`portal.nav.${s.id}`)}</a></li>`,
   );
   return frame(p.pc, options.title, html`<header><div class="bar"><a class="brand" href="/account">${t('portal.brand')}</a>

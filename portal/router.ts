@@ -12,6 +12,7 @@ import { registerSecurity } from './pages/security.js';
 import { registerSessions } from './pages/sessions.js';
 import { registerApps } from './pages/apps.js';
 import { registerActivity } from './pages/activity.js';
+import { registerAdmin } from './pages/admin.js';
 
 export function portalRouter(deps: PortalDeps): Router {
   const router = new Router();
@@ -26,5 +27,6 @@ export function portalRouter(deps: PortalDeps): Router {
   registerSessions(routes);
   registerApps(routes);
   registerActivity(routes);
+  registerAdmin(routes);
   return router;
 }
