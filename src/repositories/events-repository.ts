@@ -1,5 +1,6 @@
 /** SQL for the event log (sign-in attempts, lockouts, admin actions). */
 import type { Queryable } from '../storage/database.js';
+import type { Knex } from 'knex';
 import type { EventRecord } from '../model/types.js';
 
 export interface StoredEvent extends EventRecord {
@@ -87,18 +88,7 @@ export class EventsRepository {
    * following page when there is one.
    */
   async page(filter: { userId: string; types: readonly string[]; before?: EventCursor; limit: number }): Promise<{ events: StoredEvent[]; next?: EventCursor }> {
-    const limit = Math.max(1, Math.min(filter.limit, 200));
-    const q = this.db('events')
-      .where('user_id', filter.userId)
-      .whereIn('type', [...filter.types])
-      .select('*', this.db.raw(AT_KEY))
-      .orderBy([
-        { column: 'at', order: 'desc' },
-        { column: 'id', order: 'desc' },
-      ])
-      .limit(limit + 1);
-    if (filter.before) q.whereRaw('(at, id) < (cast(? as timestamptz), ?)', [filter.before.at, filter.before.id]);
-    return pageOf(await q, limit);
+    return this.keysetPage(this.db('events').where('user_id', filter.userId).whereIn('type', [...filter.types]), filter);
   }
 
   /**
@@ -108,21 +98,13 @@ export class EventsRepository {
    * not shown here.
    */
   async auditPage(filter: { tenantId: string; before?: EventCursor; limit: number }): Promise<{ events: StoredEvent[]; next?: EventCursor }> {
-    const limit = Math.max(1, Math.min(filter.limit, 200));
     const members = this.db('memberships').select('user_id').where('tenant_id', filter.tenantId);
-    const q = this.db('events')
+    const rows = this.db('events')
       .whereNotNull('actor_type')
       .where((w) => {
         void w.where('tenant_id', filter.tenantId).orWhere((o) => void o.whereNull('tenant_id').whereIn('user_id', members));
-      })
-      .select('*', this.db.raw(AT_KEY))
-      .orderBy([
-        { column: 'at', order: 'desc' },
-        { column: 'id', order: 'desc' },
-      ])
-      .limit(limit + 1);
-    if (filter.before) q.whereRaw('(at, id) < (cast(? as timestamptz), ?)', [filter.before.at, filter.before.id]);
-    return pageOf(await q, limit);
+      });
+    return this.keysetPage(rows, filter);
   }
 
   /**
@@ -131,12 +113,17 @@ export class EventsRepository {
    * member of it now.
    */
   async tenantPage(filter: { tenantId: string; memberTypes: readonly string[]; before?: EventCursor; limit: number }): Promise<{ events: StoredEvent[]; next?: EventCursor }> {
-    const limit = Math.max(1, Math.min(filter.limit, 200));
     const members = this.db('memberships').select('user_id').where('tenant_id', filter.tenantId);
-    const q = this.db('events')
-      .where((w) => {
-        void w.where('tenant_id', filter.tenantId).orWhere((o) => void o.whereNull('tenant_id').whereIn('type', [...filter.memberTypes]).whereIn('user_id', members));
-      })
+    const rows = this.db('events').where((w) => {
+      void w.where('tenant_id', filter.tenantId).orWhere((o) => void o.whereNull('tenant_id').whereIn('type', [...filter.memberTypes]).whereIn('user_id', members));
+    });
+    return this.keysetPage(rows, filter);
+  }
+
+  /** Newest first, `limit` rows (at most 200) older than `before`: keyset paging on time then id, steady while new events arrive. */
+  private async keysetPage(rows: Knex.QueryBuilder, filter: { before?: EventCursor; limit: number }): Promise<{ events: StoredEvent[]; next?: EventCursor }> {
+    const limit = Math.max(1, Math.min(filter.limit, 200));
+    const q = rows
       .select('*', this.db.raw(AT_KEY))
       .orderBy([
         { column: 'at', order: 'desc' },
