@@ -33,11 +33,16 @@ export function sameOriginOnly(origin: string, fallbackLocale: Locale) {
   };
 }
 
+/** True when `submitted` is exactly the anti-forgery token `expected`, compared in constant time. */
+export function tokenMatches(expected: string, submitted: unknown): boolean {
+  const want = Buffer.from(expected);
+  const given = Buffer.from(typeof submitted === 'string' ? submitted : '');
+  return given.length === want.length && crypto.timingSafeEqual(given, want);
+}
+
 /** True when the submission carries this journey's token (form field `csrf`, or the `X-CSRF-Token` header for JSON). */
 export function hasJourneyToken(sc: StepContext, submitted: unknown): boolean {
-  const expected = Buffer.from(sc.journey.csrf);
-  const given = Buffer.from(typeof submitted === 'string' ? submitted : '');
-  return given.length === expected.length && crypto.timingSafeEqual(given, expected);
+  return tokenMatches(sc.journey.csrf, submitted);
 }
 
 /** The answer to a submission without the journey's token: back to the current step, nothing done. */

@@ -14,6 +14,7 @@ import { upstreams } from './methods/index.js';
 import { finishJourney } from './finish.js';
 import { loadContext, loadUser, saveJourney } from './context.js';
 import { decide } from './decide.js';
+import { formFields } from './form-fields.js';
 import { hasJourneyToken, refuseForgery, sameOriginOnly } from './guards.js';
 import { newJourney } from './journey.js';
 import { serveAssets } from './assets.js';
@@ -60,7 +61,7 @@ export function interactionRouter(services: Services): Router {
     const sc = await loadContext(ctx, services);
     if (!sc) return;
     await decide(sc);
-    await handle(sc, await upstream.callback(sc, normalize(ctx.query)));
+    await handle(sc, await upstream.callback(sc, formFields(ctx.query)));
   });
 
   router.get('/:uid', async (ctx) => {
@@ -80,7 +81,7 @@ export function interactionRouter(services: Services): Router {
 
   router.post('/:uid/forgot', sameOrigin, body, async (ctx) => {
     const sc = await posted(ctx);
-    if (sc) await submitForgot(sc, normalize(ctx.request.body));
+    if (sc) await submitForgot(sc, formFields(ctx.request.body));
   });
 
   router.post('/:uid/restart', sameOrigin, body, async (ctx) => {
@@ -138,7 +139,7 @@ export function interactionRouter(services: Services): Router {
       ctx.body = result.ok ? { ...result.data, next } : { error: result.error, message: result.message };
       return;
     }
-    await handle(sc, await step.submit!(sc, normalize(ctx.request.body)));
+    await handle(sc, await step.submit!(sc, formFields(ctx.request.body)));
   });
 
   return router;
@@ -179,12 +180,4 @@ async function advance(sc: StepContext, redirect = false): Promise<void> {
   sc.ctx.body = await steps[step].render(sc);
   // Rendering may draw scratch state (an authenticator secret being set up): keep it with the journey.
   await saveJourney(sc);
-}
-
-function normalize(input: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (input && typeof input === 'object') {
-    for (const [k, v] of Object.entries(input as Record<string, unknown>)) out[k] = Array.isArray(v) ? String(v[0] ?? '') : String(v ?? '');
-  }
-  return out;
 }

@@ -3,7 +3,7 @@
  * one-time message of the last action (a status, or an alert when it failed), the page, the
  * language switcher and sign-out. No script unless a page brings its own (nonce'd for the CSP).
  */
-import { languageSwitcher } from '../interactions/views/layout.js';
+import { htmlDocument, languageSwitcher } from '../interactions/views/layout.js';
 import { html, Safe } from '../interactions/views/html.js';
 import type { PortalContext } from './context.js';
 import { csrfField } from './context.js';
@@ -78,20 +78,12 @@ export function barePortalPage(pc: PortalContext['pc'], title: string, body: Saf
 }
 
 function frame(pc: PortalContext['pc'], title: string, content: Safe, head: Safe | string = ''): string {
-  const switcher = languageSwitcher(pc);
-  return `<!doctype html>${html`<html lang="${pc.locale}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>${title} · ${pc.t('portal.brand')}</title>
-<style nonce="${pc.nonce}">${new Safe(PORTAL_STYLE)}</style>
-${head}
-</head>
-<body>
-<a class="skip" href="#main">${pc.t('portal.skip')}</a>
+  return htmlDocument(pc, {
+    title: `${title} · ${pc.t('portal.brand')}`,
+    style: PORTAL_STYLE,
+    head,
+    body: html`<a class="skip" href="#main">${pc.t('portal.skip')}</a>
 ${content}
-<footer><nav aria-label="${pc.t('lang.switch')}">${switcher}</nav></footer>
-</body>
-</html>`}`;
+<footer><nav aria-label="${pc.t('lang.switch')}">${languageSwitcher(pc)}</nav></footer>`,
+  });
 }

@@ -6,13 +6,13 @@
  * Origin) with the session's anti-forgery token. An action marked `recent` needs a sign-in of
  * the last few minutes: older, the user proves it again (the sign-in with `max_age`).
  */
-import crypto from 'node:crypto';
 import type Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
 import { chooseLocale, isLocale } from '../interactions/i18n/index.js';
 import { newNonce } from '../src/http/security-headers.js';
-import { sameOriginOnly } from '../interactions/guards.js';
+import { sameOriginOnly, tokenMatches } from '../interactions/guards.js';
+import { formFields } from '../interactions/form-fields.js';
 import { errorPage } from '../interactions/views/layout.js';
 import type { PageContext } from '../interactions/views/layout.js';
 import { portalTranslator } from './i18n/index.js';
@@ -109,9 +109,7 @@ export function portalRoutes(router: Router, deps: PortalDeps): PortalRoutes {
 
   /** Checks the POST's token; answers 403 and returns false when it is missing or wrong. */
   const tokenOk = (p: PortalContext, given: unknown): boolean => {
-    const expected = Buffer.from(p.session.csrf);
-    const actual = Buffer.from(typeof given === 'string' ? given : '');
-    if (actual.length === expected.length && crypto.timingSafeEqual(actual, expected)) return true;
+    if (tokenMatches(p.session.csrf, given)) return true;
     void deps.services.events.record({ type: 'security.csrf_refused', userId: p.user.id, ...p.meta });
     p.ctx.status = 403;
     if (p.ctx.is('application/json')) p.ctx.body = { error: 'invalid_csrf', message: p.pc.t('guard.csrf') };
@@ -137,7 +135,7 @@ export function portalRoutes(router: Router, deps: PortalDeps): PortalRoutes {
       router.post(path, sameOrigin, body, async (ctx) => {
         const p = await load(ctx);
         if (!p) return;
-        const form = normalize(ctx.request.body);
+        const form = formFields(ctx.request.body);
         if (!tokenOk(p, form.csrf)) return;
         if (options.recent && !p.recent) {
           ctx.status = 303;
@@ -168,12 +166,4 @@ export function portalRoutes(router: Router, deps: PortalDeps): PortalRoutes {
       });
     },
   };
-}
-
-function normalize(input: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (input && typeof input === 'object') {
-    for (const [k, v] of Object.entries(input as Record<string, unknown>)) out[k] = Array.isArray(v) ? String(v[0] ?? '') : String(v ?? '');
-  }
-  return out;
 }

@@ -40,26 +40,38 @@ export function languageSwitcher(pc: PageContext): Safe[] {
   );
 }
 
-export function page(pc: PageContext, title: string, body: Safe): string {
-  const switcher = languageSwitcher(pc);
+/**
+ * A whole HTML document: the language, the head every Sesam page carries (viewport, no referrer,
+ * the title, one stylesheet nonce'd for the CSP, and `head` extras) and `body`.
+ */
+export function htmlDocument(pc: PageContext, options: { title: string; style: string; head?: Safe | string; body: Safe }): string {
   return `<!doctype html>${html`<html lang="${pc.locale}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
-<title>${title} · Sesam</title>
-<style nonce="${pc.nonce}">${new Safe(STYLE)}</style>
+<title>${options.title}</title>
+<style nonce="${pc.nonce}">${new Safe(options.style)}</style>
+${options.head ?? ''}
 </head>
 <body>
-<main>
+${options.body}
+</body>
+</html>`}`;
+}
+
+export function page(pc: PageContext, title: string, body: Safe): string {
+  return htmlDocument(pc, {
+    title: `${title} · Sesam`,
+    style: STYLE,
+    body: html`<main>
 <div class="card">
 ${pc.clientName ? html`<p class="who">${pc.t('common.signInTo', { client: pc.clientName })}</p>` : ''}
 ${body}
 </div>
-<nav class="lang" aria-label="${pc.t('lang.switch')}">${switcher}</nav>
-</main>
-</body>
-</html>`}`;
+<nav class="lang" aria-label="${pc.t('lang.switch')}">${languageSwitcher(pc)}</nav>
+</main>`,
+  });
 }
 
 export function alert(message: string | undefined): Safe | string {
