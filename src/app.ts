@@ -27,6 +27,8 @@ import { startEngine } from './boot/engine.js';
 import { bootstrapAdminClient, applyImportFile } from './boot/bootstrap.js';
 import { journeyRouter, journeyServices } from './boot/journey.js';
 import { accountPortalRouter, bootstrapPortalClient } from './boot/portal.js';
+import { bootstrapCliClient } from './boot/cli-client.js';
+import { loadGrantContext } from './oidc/accounts.js';
 import { createHttpServer } from './boot/http.js';
 
 export { StartupError } from './boot/bootstrap.js';
@@ -67,6 +69,7 @@ export async function createSesam(settings: Settings, logger: Logger = createLog
   };
   const adminCredentials = await bootstrapAdminClient(settings, directory, logger).catch(abandon);
   await bootstrapPortalClient(settings, directory, logger).catch(abandon);
+  await bootstrapCliClient(directory, logger).catch(abandon);
   if (settings.importFile) await applyImportFile(settings.importFile, directory, logger).catch(abandon);
 
   const rotateKeys = async (actor: Actor = {}) => {
@@ -80,7 +83,11 @@ export async function createSesam(settings: Settings, logger: Logger = createLog
   const web = createHttpServer(settings, stores, host, [
     journeyRouter(services),
     accountPortalRouter(settings, stores, repos, domain, services, localOrigin),
-    adminRouter({ directory, events: repos.eventsRepo, provider, rotateKeys, logger, issuer: settings.issuer, db, credentials }),
+    adminRouter({
+      directory, events: repos.eventsRepo, provider, rotateKeys, logger, issuer: settings.issuer, db, credentials,
+      tenantAdministration: domain.tenantAdministration,
+      grantTenant: async (grantId) => (await loadGrantContext(kv, grantId))?.tenantId ?? null,
+    }),
   ], logger);
 
   // Expired rows of the SQL stores are swept now and then (Redis expires its own), and events past their retention.

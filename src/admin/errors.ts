@@ -7,6 +7,7 @@ import type { Context, Next } from 'koa';
 import { z } from 'zod';
 import type { Logger } from '../logger.js';
 import { DirectoryError } from '../domain/directory.js';
+import { TenantAdminError } from '../domain/tenant-administration.js';
 import { describeZodError } from '../domain/schemas.js';
 
 export class ApiError extends Error {
@@ -36,6 +37,13 @@ function toApiError(err: unknown): ApiError | undefined {
   if (err instanceof ApiError) return err;
   if (err instanceof DirectoryError) {
     if (err.code === 'not_found') return notFound(err.message);
+    if (err.code === 'conflict') return conflict(err.message);
+    return badRequest(err.message);
+  }
+  if (err instanceof TenantAdminError) {
+    if (err.code === 'forbidden') return new ApiError(403, 'forbidden', err.message);
+    if (err.code === 'not_found') return notFound(err.message);
+    if (err.code === 'shared_account') return new ApiError(409, 'shared_account', err.message);
     if (err.code === 'conflict') return conflict(err.message);
     return badRequest(err.message);
   }

@@ -5,14 +5,23 @@
  */
 import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from './zod-openapi.js';
-import { ADMIN_SCOPE } from './auth.js';
+import { ADMIN_SCOPE, TENANT_ADMIN_SCOPE } from './auth.js';
 import { adminRoutes, API_PREFIX } from './route-table.js';
 import type { AdminRoute, ErrorStatus } from './route-types.js';
 
 export type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
 
 const SECURITY = 'adminClientCredentials';
-const TAGS = ['tenants', 'users', 'clients', 'keys', 'events'] as const;
+const TENANT_SECURITY = 'tenantAdminSignIn';
+const TAGS = ['tenants', 'members', 'users', 'clients', 'keys', 'events'] as const;
+const TAG_DESCRIPTIONS: Record<(typeof TAGS)[number], string> = {
+  tenants: 'Tenants and their policy',
+  members: "A tenant's members, as its own admins (scope `tenant-admin`) or the operator run them",
+  users: 'Users of every tenant (the operator)',
+  clients: 'Client apps',
+  keys: 'Signing keys',
+  events: 'The event log and the audit trail',
+};
 
 const errorSchema = z
   .object({
@@ -26,9 +35,13 @@ const errorSchema = z
 const ERROR_RESPONSES: Record<ErrorStatus | 401 | 403, { name: string; description: string }> = {
   400: { name: 'BadRequest', description: 'Invalid request: malformed JSON or a field that does not validate (`<field>: <problem>`)' },
   401: { name: 'Unauthorized', description: 'No access token, or an unknown or expired one (`invalid_token`)' },
-  403: { name: 'Forbidden', description: 'The access token lacks the admin scope (`insufficient_scope`)' },
+  403: {
+    name: 'Forbidden',
+    description:
+      'The access token lacks the scope (`insufficient_scope`), or a tenant admin acts outside the tenant of their sign-in or is no longer its admin (`forbidden`)',
+  },
   404: { name: 'NotFound', description: 'No such tenant, user, client, trusted device or passkey' },
-  409: { name: 'Conflict', description: 'Already exists, or still in use' },
+  409: { name: 'Conflict', description: 'Already exists, or still in use (`conflict`); an account shared with another tenant (`shared_account`)' },
   413: { name: 'TooLarge', description: 'Body larger than 256kb' },
   415: { name: 'NotJson', description: 'A body that is not application/json' },
   501: { name: 'NotImplemented', description: 'This server was built without the feature (`not_implemented`)' },
@@ -57,7 +70,8 @@ function operation(route: AdminRoute): RouteConfig {
     summary: route.summary,
     ...(route.description ? { description: route.description } : {}),
     tags: route.tags,
-    security: [{ [SECURITY]: [route.scope] }],
+    // A `tenant-admin` route takes the operator's token too.
+    security: route.scope === TENANT_ADMIN_SCOPE ? [{ [SECURITY]: [ADMIN_SCOPE] }, { [TENANT_SECURITY]: [TENANT_ADMIN_SCOPE] }] : [{ [SECURITY]: [ADMIN_SCOPE] }],
     ...(route.audit?.length ? { 'x-audit-events': [...route.audit] } : {}),
     request: {
       ...(route.params ? { params: route.params } : {}),
@@ -84,6 +98,18 @@ export function openApiDocument(issuer: string): OpenApiDocument {
     description: 'An access token of a client allowed the `admin` scope, sent as `Authorization: Bearer <token>`',
     flows: { clientCredentials: { tokenUrl: `${issuer}/token`, scopes: { [ADMIN_SCOPE]: 'Manage tenants, users, client apps and keys' } } },
   });
+  registry.registerComponent('securitySchemes', TENANT_SECURITY, {
+    type: 'oauth2',
+    description:
+      "A tenant admin's own sign-in (code + PKCE; the CLI's `sesam login` uses the client `sesam-cli`): the token acts in the tenant chosen at that sign-in, while its user is an admin of it",
+    flows: {
+      authorizationCode: {
+        authorizationUrl: `${issuer}/auth`,
+        tokenUrl: `${issuer}/token`,
+        scopes: { [TENANT_ADMIN_SCOPE]: "Run the members, policy and events of the tenant of one's sign-in" },
+      },
+    },
+  });
   registry.registerPath({
     method: 'get',
     path: '/admin/openapi.json',
@@ -102,12 +128,13 @@ export function openApiDocument(issuer: string): OpenApiDocument {
       version: '1',
       description:
         'Tenants, users (and their second factors), client apps, signing keys and the event log of a Sesam server. ' +
-        'Authenticate with an access token obtained by client_credentials (scope `admin`) at the token endpoint, sent as ' +
-        '`Authorization: Bearer <token>`. Errors are `{ error, error_description }`. The `sesam` CLI is a client of this API. ' +
+        'Authenticate with an access token sent as `Authorization: Bearer <token>`: the operator\'s, obtained by client_credentials ' +
+        '(scope `admin`), calls every operation; a tenant admin\'s, obtained by signing in (scope `tenant-admin`), calls the operations ' +
+        'under `/tenants/{id}` that list it, for the tenant chosen at that sign-in. Errors are `{ error, error_description }`. The `sesam` CLI is a client of this API. ' +
         'Each operation lists in `x-audit-events` the audit events it records itself.',
     },
     servers: [{ url: issuer }],
-    tags: [...TAGS.map((name) => ({ name, description: `${name[0].toUpperCase()}${name.slice(1)}` })), { name: 'meta', description: 'About the API' }],
+    tags: [...TAGS.map((name) => ({ name, description: TAG_DESCRIPTIONS[name] })), { name: 'meta', description: 'About the API' }],
     security: [{ [SECURITY]: [ADMIN_SCOPE] }],
   });
 }

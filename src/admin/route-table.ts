@@ -4,6 +4,7 @@
  */
 import type { AdminRoute } from './route-types.js';
 import { tenantRoutes } from './routes/tenants.js';
+import { tenantMemberRoutes } from './routes/tenant-members.js';
 import { userRoutes } from './routes/users.js';
 import { secondFactorRoutes } from './routes/second-factors.js';
 import { clientRoutes } from './routes/clients.js';
@@ -13,4 +14,4 @@ import { auditRoutes } from './routes/audit.js';
 
 export const API_PREFIX = '/v1';
 
-export const adminRoutes: readonly AdminRoute[] = [...tenantRoutes, ...userRoutes, ...secondFactorRoutes, ...clientRoutes, ...keyRoutes, ...eventRoutes, ...auditRoutes];
+export const adminRoutes: readonly AdminRoute[] = [...tenantRoutes, ...tenantMemberRoutes, ...userRoutes, ...secondFactorRoutes, ...clientRoutes, ...keyRoutes, ...eventRoutes, ...auditRoutes];

@@ -10,7 +10,8 @@ import type { Actor, Directory } from '../domain/directory.js';
 import type { Credentials } from '../domain/credentials.js';
 import type { EventsRepository } from '../repositories/events-repository.js';
 import type { EventRecord } from '../model/types.js';
-import type { AdminState } from './auth.js';
+import type { AdminScope, AdminState } from './auth.js';
+import type { TenantAdmin, TenantAdministration } from '../domain/tenant-administration.js';
 
 export interface AdminRouterDeps {
   directory: Directory;
@@ -23,14 +24,17 @@ export interface AdminRouterDeps {
   db: Queryable;
   /** The writer of credentials: second factors (status, reset, trusted devices, recovery codes, passkeys). */
   credentials: Credentials;
+  /** What a tenant admin (or the operator, in one tenant) may do: the routes of scope `tenant-admin`. */
+  tenantAdministration: TenantAdministration;
+  /** The tenant chosen at the sign-in of a grant (a tenant admin's token acts in it only). */
+  grantTenant: (grantId: string) => Promise<string | null>;
 }
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
-/** Scopes an access token may carry; every admin route requires `admin` today. */
-export type AdminScope = 'admin';
+export type { AdminScope } from './auth.js';
 /** Error answers a route documents (401 and 403 go with every route). */
 export type ErrorStatus = 400 | 404 | 409 | 413 | 415 | 501;
-export type Tag = 'tenants' | 'users' | 'clients' | 'keys' | 'events';
+export type Tag = 'tenants' | 'members' | 'users' | 'clients' | 'keys' | 'events';
 
 type AnyObject = z.ZodObject;
 
@@ -73,6 +77,11 @@ export interface RouteInput<P, Q, B, E extends string> {
   /** The JSON object as sent ({} without one): what a `raw` body route reads. */
   json: Record<string, unknown>;
   actor: AdminState['actor'];
+  /**
+   * On a route of scope `tenant-admin` (its path starts with `/tenants/:id`): who acts in that
+   * tenant, for TenantAdministration (a tenant admin, or the operator).
+   */
+  tenantAdmin?: TenantAdmin;
   deps: AdminRouterDeps;
   /** Records an admin change the directory does not record itself; never fails the request. */
   audit: (event: EventRecord & { type: E }) => Promise<void>;
@@ -91,6 +100,7 @@ export interface AdminRoute<
   summary: string;
   description?: string;
   tags: Tag[];
+  /** `admin`: the operator only. `tenant-admin`: also an admin of the tenant the path names (`/tenants/:id/…`). */
   scope: AdminScope;
   /** The audit events the route records itself (the directory and the credentials service record the others). */
   audit?: readonly E[];

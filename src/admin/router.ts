@@ -10,7 +10,8 @@ import type { Context, Middleware, Next } from 'koa';
 import { describeZodError } from '../domain/schemas.js';
 import type { EventRecord } from '../model/types.js';
 import { actorMeta } from '../domain/credentials.js';
-import { requireAdmin, type AdminState } from './auth.js';
+import { requireAdmin, TENANT_ADMIN_SCOPE, type AdminState } from './auth.js';
+import type { TenantAdmin } from '../domain/tenant-administration.js';
 import { ApiError, apiErrors, badRequest, notFound, validate } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import { adminRoutes, API_PREFIX } from './route-table.js';
@@ -35,7 +36,8 @@ export function adminRouter(deps: AdminRouterDeps): Router {
 
   for (const route of adminRoutes) {
     const withBody = route.method === 'post' || route.method === 'put' || route.method === 'patch';
-    const middleware: Middleware[] = [errors, requireAdmin(deps.provider, route.scope), ...(withBody ? json : []), handler(route)];
+    if (route.scope === TENANT_ADMIN_SCOPE && !route.path.startsWith('/tenants/:id')) throw new Error(`${route.operationId}: a tenant-admin route names its tenant (/tenants/:id/…)`);
+    const middleware: Middleware[] = [errors, requireAdmin(deps, route.scope), ...(withBody ? json : []), handler(route)];
     router[route.method](API_PREFIX + route.path, ...middleware);
   }
 
@@ -51,8 +53,9 @@ export function adminRouter(deps: AdminRouterDeps): Router {
       const ctx = context as Ctx;
       const params = route.params ? validate(route.params, ctx.params) : ctx.params;
       const query = route.query ? validate(route.query, ctx.query) : {};
+      const tenantAdmin = route.scope === TENANT_ADMIN_SCOPE ? actingIn(ctx.state, String(params.id)) : undefined;
       const { body, json } = parseBody(route, ctx);
-      const answer = await route.handle({ params, query, body, json, actor: ctx.state.actor, deps, audit: (event) => audit(ctx, event) });
+      const answer = await route.handle({ params, query, body, json, actor: ctx.state.actor, tenantAdmin, deps, audit: (event) => audit(ctx, event) });
       ctx.status = answer.status ?? 200;
       if (answer.location) ctx.set('Location', `/admin${API_PREFIX}${answer.location}`);
       ctx.body = answer.status === 204 ? null : answer.body;
@@ -72,6 +75,19 @@ export function adminRouter(deps: AdminRouterDeps): Router {
   });
 
   return router;
+}
+
+/**
+ * Who acts in the tenant a route names: the operator, or the user of a tenant admin's token, which
+ * acts only in the tenant chosen at its sign-in (whether they are its admin is the domain's check).
+ */
+function actingIn(state: AdminState, tenantId: string): TenantAdmin {
+  const { actor } = state;
+  if (!actor.userId) return { operator: true, clientId: actor.clientId, tenantId, ip: actor.ip, userAgent: actor.userAgent };
+  if (state.tokenTenant !== tenantId) {
+    throw new ApiError(403, 'forbidden', state.tokenTenant ? `this token acts in tenant ${state.tokenTenant} only (the tenant chosen at sign-in)` : 'this token acts in no tenant: sign in again and choose one');
+  }
+  return { userId: actor.userId, clientId: actor.clientId, tenantId, ip: actor.ip, userAgent: actor.userAgent };
 }
 
 /** The body as the route declares it: checked for shape, merged with the path, validated. */

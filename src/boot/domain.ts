@@ -29,6 +29,7 @@ import { RecoveryCodes } from '../domain/recovery-codes.js';
 import { TrustedDevices } from '../domain/trusted-devices.js';
 import { Passkeys } from '../domain/passkeys.js';
 import { Credentials } from '../domain/credentials.js';
+import { TenantAdministration } from '../domain/tenant-administration.js';
 import { Directory } from '../domain/directory.js';
 import { CodeAttempts } from '../domain/code-attempts.js';
 import { PasswordRecovery } from '../domain/password-recovery.js';
@@ -92,6 +93,8 @@ export interface Domain {
   codeAttempts: CodeAttempts;
   /** The account's sessions and grants in the engine (the portal lists and ends them). */
   accountSessions: AccountSessions;
+  /** What a tenant admin may do (the console and the admin API's tenant routes). */
+  tenantAdministration: TenantAdministration;
 }
 
 export function buildDomain({ db, redis, kv, cipher, keyring }: Stores, repos: Repositories, provider: () => Provider, logger: Logger): Domain {
@@ -113,5 +116,6 @@ export function buildDomain({ db, redis, kv, cipher, keyring }: Stores, repos: R
     credentials,
   });
   const trustedDevices = new TrustedDevices(new DevicesRepository(db));
-  return { totp, recoveryCodes, trustedDevices, passkeys, credentials, directory, codeAttempts: new CodeAttempts(repos.users, events), accountSessions: sessions };
+  const tenantAdministration = new TenantAdministration({ db, directory, credentials, events, eventsRepo: repos.eventsRepo });
+  return { totp, recoveryCodes, trustedDevices, passkeys, credentials, directory, codeAttempts: new CodeAttempts(repos.users, events), accountSessions: sessions, tenantAdministration };
 }

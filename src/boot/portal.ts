@@ -9,7 +9,6 @@ import type { Settings } from '../../config/settings.js';
 import type { Stores } from './stores.js';
 import type { Domain, Repositories } from './domain.js';
 import type { Directory } from '../domain/directory.js';
-import { TenantAdministration } from '../domain/tenant-administration.js';
 import type { Logger } from '../logger.js';
 import type { Services } from '../../interactions/services.js';
 import { portalRouter } from '../../portal/router.js';
@@ -27,7 +26,7 @@ export function accountPortalRouter(settings: Settings, stores: Stores, repos: R
     accountSessions: domain.accountSessions,
     eventsRepo: repos.eventsRepo,
     listClients: () => domain.directory.clients.list(),
-    tenantAdmin: new TenantAdministration({ db: stores.db, directory: domain.directory, credentials: domain.credentials, events: repos.events, eventsRepo: repos.eventsRepo }),
+    tenantAdmin: domain.tenantAdministration,
     recentSeconds: RECENT_SECONDS,
   });
 }

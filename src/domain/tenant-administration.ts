@@ -31,15 +31,20 @@ export class TenantAdminError extends Error {
   }
 }
 
-/** Who acts: a user, in a tenant, from where (for the events). */
-export interface TenantAdmin {
-  userId: string;
+interface ActingIn {
   tenantId: string;
   ip?: string;
   userAgent?: string;
   /** The client app the admin acts through (the console, or the app holding their token). */
   clientId?: string;
 }
+
+/**
+ * Who acts in a tenant, from where (for the events): a user, who must be an admin of it at the
+ * time of each call; or the operator (a client the admin API authenticated with the `admin`
+ * scope), who may act in every tenant under the same rules but the role.
+ */
+export type TenantAdmin = (ActingIn & { userId: string; operator?: false }) | (ActingIn & { operator: true; clientId: string; userId?: undefined });
 
 /** A member as their tenant's admins see them: nothing of the account's other tenants but that there are some. */
 export interface MemberView {
@@ -175,7 +180,7 @@ export class TenantAdministration {
   async setDisabled(admin: TenantAdmin, memberId: string, disabled: boolean): Promise<MemberView> {
     await this.authorize(admin);
     const user = await this.requireMember(admin, memberId);
-    if (user.id === admin.userId && disabled) throw new TenantAdminError('invalid', 'an admin cannot disable their own account');
+    if (!admin.operator && user.id === admin.userId && disabled) throw new TenantAdminError('invalid', 'an admin cannot disable their own account');
     await this.refuseShared(user, admin.tenantId, 'disabling it would shut it out of its other tenants too');
     if (user.disabled === disabled) return this.view(user, admin.tenantId);
     return this.view(await this.guard(() => this.deps.directory.updateUser(user.id, { disabled }, this.actor(admin))), admin.tenantId);
@@ -268,16 +273,31 @@ export class TenantAdministration {
     return this.deps.eventsRepo.tenantPage({ tenantId: admin.tenantId, memberTypes: MEMBER_SIGN_IN_TYPES, before: options.before, limit: options.limit ?? 50 });
   }
 
+  /** The tenant's audit trail: admin actions naming it, or on its members (events-repository.ts `auditPage`). */
+  async audit(admin: TenantAdmin, options: { before?: EventCursor; limit?: number } = {}): Promise<{ events: StoredEvent[]; next?: EventCursor }> {
+    await this.authorize(admin);
+    return this.deps.eventsRepo.auditPage({ tenantId: admin.tenantId, before: options.before, limit: options.limit ?? 50 });
+  }
+
   // --- rules
 
-  /** The acting user is, now, an enabled admin member of an existing tenant; else `forbidden` (the same answer for each reason). */
-  private async authorize(admin: TenantAdmin): Promise<{ tenant: Tenant; self: User }> {
+  /**
+   * The acting user is, now, an enabled admin member of an existing tenant; else `forbidden` (the
+   * same answer for each reason). The operator needs only the tenant to exist.
+   */
+  private async authorize(admin: TenantAdmin): Promise<{ tenant: Tenant }> {
+    if (admin.operator) {
+      const tenant = await this.deps.directory.tenants.find(admin.tenantId);
+      if (!tenant) throw new TenantAdminError('not_found', `no tenant ${admin.tenantId}`);
+      return { tenant };
+    }
     const refused = new TenantAdminError('forbidden', 'only an admin of this tenant may do this');
+    if (!admin.userId) throw refused;
     const [tenant, self] = await Promise.all([this.deps.directory.tenants.find(admin.tenantId), this.users.findById(admin.userId)]);
     if (!tenant || !self || self.disabled) throw refused;
     const membership = (await this.users.memberships(self.id)).find((m) => m.tenantId === tenant.id);
     if (membership?.role !== 'admin') throw refused;
-    return { tenant, self };
+    return { tenant };
   }
 
   /** A member of the admin's tenant by id or login; anyone else is `not_found`, as if they did not exist. */

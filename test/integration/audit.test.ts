@@ -53,6 +53,7 @@ describe('audit trail (PostgreSQL)', () => {
 
   describe('every mutating route records actor, target and origin', () => {
     let userId: string;
+    let memberId: string;
     const devices = () => new TrustedDevices(new DevicesRepository(server.sesam.db));
     const passkeys = () => new PasskeysRepository(server.sesam.db);
     const newPasskey = () =>
@@ -134,6 +135,46 @@ describe('audit trail (PostgreSQL)', () => {
       ['regenerateUserRecoveryCodes', async () => {
         expect((await api('POST', '/users/walker/recovery-codes')).status).toBe(200);
         return [{ type: 'admin.recovery_codes_regenerated', targetType: 'user', targetId: userId }];
+      }],
+      ['createMember', async () => {
+        const res = await api('POST', '/tenants/acme/members', { login: 'member-walk', password: 'Member-walk-initial-1' });
+        expect(res.status).toBe(201);
+        memberId = res.body.member.id;
+        return [{ type: 'admin.user_created', targetType: 'user', targetId: memberId }];
+      }],
+      ['unlockMember', async () => {
+        expect((await api('POST', '/tenants/acme/members/member-walk/unlock')).status).toBe(200);
+        return [{ type: 'account.unlocked', targetType: 'user', targetId: memberId }];
+      }],
+      ['resetMemberPassword', async () => {
+        expect((await api('POST', '/tenants/acme/members/member-walk/reset-password', { password: 'Member-walk-reset-2' })).status).toBe(200);
+        return [{ type: 'admin.password_reset', targetType: 'user', targetId: memberId }];
+      }],
+      ['resetMemberSecondFactors', async () => {
+        expect((await api('POST', '/tenants/acme/members/member-walk/reset-second-factors')).status).toBe(200);
+        return [{ type: 'admin.second_factors_reset', targetType: 'user', targetId: memberId }];
+      }],
+      ['setMemberPhone', async () => {
+        expect((await api('PUT', '/tenants/acme/members/member-walk/phone', { phone: '+32470111222' })).status).toBe(200);
+        return [{ type: 'admin.phone_changed', targetType: 'user', targetId: memberId }];
+      }],
+      ['setMemberRole', async () => {
+        // A second admin, so that the tenant keeps one when member-walk is removed below.
+        expect((await api('POST', '/tenants/acme/members', { login: 'member-two', password: 'Member-two-initial-1', role: 'admin' })).status).toBe(201);
+        expect((await api('PUT', '/tenants/acme/members/member-walk/role', { role: 'admin' })).status).toBe(200);
+        return [{ type: 'admin.role_changed', targetType: 'user', targetId: memberId }];
+      }],
+      ['disableMember', async () => {
+        expect((await api('POST', '/tenants/acme/members/member-walk/disable')).status).toBe(200);
+        return [{ type: 'admin.user_updated', targetType: 'user', targetId: memberId }];
+      }],
+      ['enableMember', async () => {
+        expect((await api('POST', '/tenants/acme/members/member-walk/enable')).status).toBe(200);
+        return [{ type: 'admin.user_updated', targetType: 'user', targetId: memberId }];
+      }],
+      ['removeMember', async () => {
+        expect((await api('DELETE', '/tenants/acme/members/member-walk')).status).toBe(204);
+        return [{ type: 'admin.membership_removed', targetType: 'user', targetId: memberId }];
       }],
       ['deleteUser', async () => {
         expect((await api('DELETE', '/users/walker')).status).toBe(204);

@@ -76,17 +76,31 @@ describe('admin OpenAPI document (PostgreSQL + Redis)', () => {
     expect([...served].sort()).toEqual([...documented].sort());
   });
 
-  it('requires the admin scope on every /admin/v1 operation, and the router refuses each one without a token', async () => {
+  it('requires the admin scope (or, under /tenants/{id}, the tenant-admin one) on every /admin/v1 operation, and the router refuses each one without a token', async () => {
+    const tenantAdminOps: string[] = [];
     for (const [path, item] of Object.entries(doc.paths)) {
       if (!path.startsWith('/admin/v1/')) continue;
       for (const [method, op] of Object.entries(item)) {
-        expect(op.security).toEqual([{ adminClientCredentials: ['admin'] }]);
+        const security = op.security as Record<string, string[]>[];
+        expect(security[0]).toEqual({ adminClientCredentials: ['admin'] });
+        if (security.length > 1) {
+          expect(security).toEqual([{ adminClientCredentials: ['admin'] }, { tenantAdminSignIn: ['tenant-admin'] }]);
+          expect(path.startsWith('/admin/v1/tenants/{id}')).toBe(true);
+          tenantAdminOps.push(String(op.operationId));
+        }
         expect(op.responses).toHaveProperty('401');
         const url = `${server.url}${path.replace(/\{\w+\}/g, 'x')}`;
         const res = await fetch(url, { method: method.toUpperCase() });
         expect([method, path, res.status]).toEqual([method, path, 401]);
       }
     }
+    // What a tenant admin may call: their tenant, its members and events; not the tenant's deletion or replacement.
+    expect(tenantAdminOps.sort()).toEqual(
+      [
+        'getTenant', 'patchTenantPolicy', 'listTenantAudit', 'listTenantEvents', 'listMembers', 'createMember', 'getMember', 'removeMember',
+        'unlockMember', 'resetMemberPassword', 'resetMemberSecondFactors', 'disableMember', 'enableMember', 'setMemberPhone', 'setMemberRole',
+      ].sort(),
+    );
   });
 
   it('answers a body that breaks the schema with a 400 JSON error naming the field', async () => {

@@ -3,7 +3,7 @@ import { z } from '../zod-openapi.js';
 import { formatEventCursor, parseEventCursor } from '../../repositories/events-repository.js';
 import { badRequest } from '../errors.js';
 import { route, type AdminRoute } from '../route-types.js';
-import { eventSchema, tenantIdParam } from './common.js';
+import { acting, eventSchema, tenantIdParam } from './common.js';
 
 const auditPage = z
   .object({
@@ -37,16 +37,15 @@ export const auditRoutes: AdminRoute[] = [
       'Admin actions (by an operator client or a tenant admin) that name the tenant, and operator actions on a user who is a member of it now; ' +
       "an action of another tenant's admin on a shared account is not shown. Kept AUDIT_RETENTION_DAYS days.",
     tags: ['tenants', 'events'],
-    scope: 'admin',
+    scope: 'tenant-admin',
     params: z.object({ id: tenantIdParam }),
     query: auditQuery,
     answers: { 200: { description: 'Audit events, newest first', schema: auditPage } },
     errors: [400, 404],
-    handle: async ({ params: p, query: q, deps: { directory, events } }) => {
-      await directory.requireTenant(p.id);
+    handle: async ({ query: q, tenantAdmin, deps }) => {
       const before = q.before === undefined ? undefined : parseEventCursor(q.before);
       if (q.before !== undefined && !before) throw badRequest('before: is not a page cursor (use the `next` of the previous page)');
-      const page = await events.auditPage({ tenantId: p.id, before, limit: q.limit });
+      const page = await deps.tenantAdministration.audit(acting(tenantAdmin), { before, limit: q.limit });
       return { body: { events: page.events, next: page.next ? formatEventCursor(page.next) : null } };
     },
   }),

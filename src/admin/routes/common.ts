@@ -1,6 +1,7 @@
 /** Schemas more than one resource of the admin API uses: path parameters, filters, dates. */
 import { z } from '../zod-openapi.js';
 import { tenantIdSchema } from '../../domain/schemas.js';
+import type { TenantAdmin } from '../../domain/tenant-administration.js';
 
 export const dateTime = z.string().openapi({ format: 'date-time' });
 export const nullableDateTime = (description?: string) => z.string().nullable().openapi({ format: 'date-time', ...(description ? { description } : {}) });
@@ -73,3 +74,9 @@ export const eventSchema = z
 
 /** The events of a user (GET /users/:id/events) and of the log (GET /events) are listed alike. */
 export const eventsQuery = z.object({ user: userFilter, tenant: tenantFilter, type: typeFilter, limit: limitSchema });
+
+/** Who acts on a route of scope `tenant-admin` (the router always sets it there). */
+export function acting(admin: TenantAdmin | undefined): TenantAdmin {
+  if (!admin) throw new Error('a tenant-admin route without its acting admin');
+  return admin;
+}

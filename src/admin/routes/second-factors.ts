@@ -4,7 +4,7 @@ import { badRequest, notFound } from '../errors.js';
 import { route, type AdminRoute } from '../route-types.js';
 import { dateTime, nullableDateTime, userIdParam } from './common.js';
 
-const secondFactorStatus = z
+export const secondFactorStatus = z
   .object({
     sms: z.boolean().openapi({ description: 'The phone number is proven by an SMS code' }),
     totp: z.boolean().openapi({ description: 'A confirmed authenticator app' }),

@@ -1,10 +1,10 @@
 /** Tenants and their policy. */
 import { z } from '../zod-openapi.js';
-import { describeZodError, tenantInputSchema } from '../../domain/schemas.js';
+import { tenantInputSchema } from '../../domain/schemas.js';
 import { tenantPolicySchema } from '../../model/tenant-policy.js';
-import { badRequest, conflict, notFound } from '../errors.js';
+import { conflict, notFound } from '../errors.js';
 import { route, type AdminRoute } from '../route-types.js';
-import { tenantIdParam } from './common.js';
+import { acting, tenantIdParam } from './common.js';
 
 export const tenantPolicyView = tenantPolicySchema.meta({ id: 'TenantPolicy', description: 'A tenant policy, every key filled in' });
 const tenantPolicyPatch = tenantPolicySchema.meta({ id: 'TenantPolicyPatch', description: 'Some keys of a policy; `lockout` is merged key by key' });
@@ -52,11 +52,11 @@ export const tenantRoutes: AdminRoute[] = [
     operationId: 'getTenant',
     summary: 'Get a tenant',
     tags: ['tenants'],
-    scope: 'admin',
+    scope: 'tenant-admin',
     params,
     answers: { 200: { description: 'The tenant', schema: tenantView } },
     errors: [404],
-    handle: async ({ params: p, deps }) => ({ body: await deps.directory.requireTenant(p.id) }),
+    handle: async ({ tenantAdmin, deps }) => ({ body: await deps.tenantAdministration.tenant(acting(tenantAdmin)) }),
   }),
   route({
     method: 'put',
@@ -83,25 +83,15 @@ export const tenantRoutes: AdminRoute[] = [
     path: '/tenants/:id/policy',
     operationId: 'patchTenantPolicy',
     summary: "Change some keys of a tenant's policy",
+    description: 'Recorded as `admin.tenant_updated` (by TenantAdministration), with the keys changed.',
     tags: ['tenants'],
-    scope: 'admin',
-    audit: ['admin.tenant_updated'],
+    scope: 'tenant-admin',
     params,
-    // The directory merges the patch into the current policy, then validates the result.
+    // The policy is merged into the current one, then validated as a whole.
     body: { schema: tenantPolicyPatch, object: true, raw: true },
     answers: { 200: { description: 'The tenant with its new policy', schema: tenantView } },
     errors: [400, 413, 415, 404],
-    handle: async ({ params: p, json, deps, audit }) => {
-      let tenant;
-      try {
-        tenant = await deps.directory.updateTenantPolicy(p.id, json);
-      } catch (e) {
-        if (e instanceof z.ZodError) throw badRequest(describeZodError(e, 'policy'));
-        throw e;
-      }
-      await audit({ type: 'admin.tenant_updated', tenantId: tenant.id, targetType: 'tenant', targetId: tenant.id, details: { policy: Object.keys(json) } });
-      return { body: tenant };
-    },
+    handle: async ({ json, tenantAdmin, deps }) => ({ body: await deps.tenantAdministration.updatePolicy(acting(tenantAdmin), json) }),
   }),
   route({
     method: 'delete',
