@@ -2,7 +2,8 @@
  * The console's members (seed 000: the employer unlocks the account, resets the password; seed
  * 003: the office manages who may use the app): the list with a search, a form to create a user
  * with an initial password (to change at the first sign-in; an existing login only gains the
- * membership, and the admin is told so), and a member's page with what the admin may do to them.
+ * membership, and the admin is told so), and a member's page with what the admin may do to them
+ * (the phone number's forms and actions are in admin-phone.ts).
  * Each change is an action of a recent sign-in, made and recorded by TenantAdministration.
  */
 import { html, type Safe } from '../../interactions/views/html.js';
@@ -13,6 +14,8 @@ import { csrfField, type PortalContext } from '../context.js';
 import type { PortalRoutes } from '../routes.js';
 import { timeElement } from './describe.js';
 import { actingAdmin, adminPage, memberPath, orFlash, orRefusal, passwordProblem, reauthCard, refusalPage, tenantOf, tenantPath } from './admin-common.js';
+import { phoneForms } from './admin-phone.js';
+import { readablePhone } from './security-common.js';
 
 const PAGE_SIZE = 25;
 
@@ -93,7 +96,7 @@ ${p.recent ? createCard(p, tenant) : reauthCard(p, here)}`,
 <dl class="facts"><dt>${t('portal.admin.member.login')}</dt><dd>${m.login}</dd>
 <dt>${t('portal.admin.member.name')}</dt><dd>${m.name ?? none}</dd>
 <dt>${t('portal.admin.member.email')}</dt><dd>${m.email ?? none}</dd>
-<dt>${t('portal.admin.member.phone')}</dt><dd>${m.phone ?? none}</dd>
+<dt>${t('portal.admin.member.phone')}</dt><dd>${m.phone ? html`${readablePhone(m.phone)}${m.phoneVerified ? '' : html` <span class="badge">${t('portal.admin.member.phoneUnproven')}</span>`}` : none}</dd>
 <dt>${t('portal.admin.member.role')}</dt><dd>${t(`portal.admin.role.${m.role}`)}</dd>
 <dt>${t('portal.admin.member.state')}</dt><dd>${badges(p, m)}</dd>
 <dt>${t('portal.admin.member.secondFactors')}</dt><dd>${factors(p, m.secondFactors)}</dd>
@@ -225,6 +228,7 @@ ${m.disabled ? form('enable', '', t('portal.admin.enable.button')) : form('disab
 <section class="card" aria-labelledby="creds-h"><h2 id="creds-h">${t('portal.admin.member.credentials')}</h2>${sharedHint}
 <h3>${t('portal.admin.resetPassword.title')}</h3><p class="small">${t('portal.admin.resetPassword.text')}</p>
 ${form('reset-password', html`<label for="reset-password">${t('portal.admin.create.password')}</label><input type="password" id="reset-password" name="password" required autocomplete="new-password" aria-describedby="reset-password-hint"><p class="hint" id="reset-password-hint">${t('portal.admin.create.passwordHint', { min: Math.max(tenant.policy.minPasswordLength, 12) })}</p>`, t('portal.admin.resetPassword.button'))}
+${phoneForms(p, m, here)}
 <h3>${t('portal.admin.resetFactors.title')}</h3><p class="small">${t('portal.admin.resetFactors.text')}</p>
 ${form('reset-factors', '', t('portal.admin.resetFactors.button'), true)}
 </section>

@@ -6,6 +6,7 @@
 import type { PortalRoutes } from '../routes.js';
 import { ADMIN, administered, pickerPage, refusalPage, tenantOf, tenantPath } from './admin-common.js';
 import { registerAdminMembers } from './admin-members.js';
+import { registerAdminPhone } from './admin-phone.js';
 import { registerAdminPolicy } from './admin-policy.js';
 import { registerAdminEvents } from './admin-events.js';
 
@@ -21,6 +22,7 @@ export function registerAdmin(routes: PortalRoutes): void {
     return tenant ? { redirect: tenantPath(tenant.tenantId, '/members') } : refusalPage(p, 'forbidden');
   });
   registerAdminMembers(routes);
+  registerAdminPhone(routes);
   registerAdminPolicy(routes);
   registerAdminEvents(routes);
 }

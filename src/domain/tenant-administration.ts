@@ -2,8 +2,8 @@
  * What a tenant admin (a member with the `admin` role) may do, enforced here rather than in the
  * routes: everything is scoped to the tenant they act in, and their role is read again at every
  * call (never trusted from a token). A shared account (a member of another tenant too) keeps what
- * is not this tenant's alone: its password, second factors and the switch that disables it are
- * refused (`shared_account`). Writes go through the Directory and Credentials; knows no HTTP.
+ * is not this tenant's alone: its password, phone number, second factors and the switch that
+ * disables it are refused (`shared_account`). Writes go through the Directory and Credentials; knows no HTTP.
  */
 import { z } from 'zod';
 import type { Database } from '../storage/database.js';
@@ -62,7 +62,7 @@ export interface MemberView {
   lockedUntil: Date | null;
   mustChangePassword: boolean;
   hasPassword: boolean;
-  /** A member of another tenant too: its password, second factors and disabling are not this tenant's. */
+  /** A member of another tenant too: its password, phone number, second factors and disabling are not this tenant's. */
   shared: boolean;
   firstLoginAt: Date | null;
   createdAt: Date;
@@ -187,16 +187,20 @@ export class TenantAdministration {
   }
 
   /**
-   * Replaces (or with null removes) the phone number; a new number must be proven by an SMS code.
-   * Refused for a shared account whose number is a proven second factor (the other tenants rely on it).
+   * Replaces (or with null removes) the phone number (seed 000: a worker lost their phone). The
+   * new number is not proven: SMS is no second factor until the member proves it with a code; a
+   * proven old number takes the trusted devices and sessions with it (Credentials). Only for an
+   * account of this tenant alone: the number is the account's, proven or not (the second factor
+   * and the `phone_number` every tenant's apps read, the number offered when another tenant asks
+   * for a second factor).
    */
   async changePhone(admin: TenantAdmin, memberId: string, phone: string | null): Promise<MemberView> {
     await this.authorize(admin);
     const user = await this.requireMember(admin, memberId);
+    await this.refuseShared(user, admin.tenantId, 'its phone number can only be changed by the operator or the account holder');
     const e164 = phone === null || phone.trim() === '' ? null : normalizeBelgianMobile(phone);
     if (e164 === undefined) throw new TenantAdminError('invalid', `phone ${phone} is not a Belgian mobile number`);
     if (e164 === user.phone) return this.view(user, admin.tenantId);
-    if (user.phone && user.phoneVerifiedAt) await this.refuseShared(user, admin.tenantId, 'its phone number is a second factor it also uses elsewhere');
     await this.deps.credentials.replacePhoneByAdmin(user, e164, this.actor(admin));
     return this.view((await this.users.findById(user.id))!, admin.tenantId);
   }

@@ -9,6 +9,8 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 import { EventLog } from '../../src/domain/events.js';
 import { TenantAdministration, TenantAdminError, type TenantAdmin } from '../../src/domain/tenant-administration.js';
 import type { User } from '../../src/model/types.js';
+import { TrustedDevices } from '../../src/domain/trusted-devices.js';
+import { DevicesRepository } from '../../src/repositories/devices-repository.js';
 
 const PASSWORD = 'correct-horse-battery-staple-1';
 
@@ -130,11 +132,17 @@ describe('tenant administration', () => {
     const after = await user('shared');
     expect(after.passwordHash).toBe(before.passwordHash);
     expect(after.disabled).toBe(false);
-    // A number on file (not proven) may be changed; a proven one is a second factor used elsewhere too.
-    expect((await admin.changePhone(asA, shared, '0470 12 34 56')).phone).toBe('+32470123456');
+    // The number is the account's, proven or not: no tenant adds, replaces or removes it.
+    expect(await code(admin.changePhone(asA, shared, '0470 12 34 56'))).toBe('shared_account');
+    expect((await user('shared')).phone).toBeNull();
+    await server.sesam.directory.users.update(shared, { phone: '+32470123456' });
+    expect(await code(admin.changePhone(asB, shared, '0470654321'))).toBe('shared_account');
+    expect(await code(admin.changePhone(asA, shared, null))).toBe('shared_account');
     await server.sesam.directory.users.update(shared, { phoneVerifiedAt: new Date() });
     expect(await code(admin.changePhone(asA, shared, '0470654321'))).toBe('shared_account');
-    expect((await user('shared')).phone).toBe('+32470123456');
+    expect(await code(admin.changePhone(asA, shared, null))).toBe('shared_account');
+    expect(await user('shared')).toMatchObject({ phone: '+32470123456', phoneVerifiedAt: expect.any(Date) });
+    expect(await eventsOf('admin.phone_changed', shared)).toEqual([]);
     // The lock is the account's: any of its tenants' admins lifts it.
     await server.sesam.db('users').where({ id: shared }).update({ locked: true, failed_attempts: 3 });
     expect((await admin.unlock(asA, shared)).locked).toBe(false);
@@ -159,6 +167,34 @@ describe('tenant administration', () => {
     expect((await admin.changePhone(asA, id, '0470222222')).phone).toBe('+32470222222');
     expect((await eventsOf('admin.phone_changed', id))[0]).toMatchObject({ actorUserId: ids['admin-a'] });
     expect(await code(admin.changePhone(asA, id, '12345'))).toBe('invalid');
+  });
+
+  it("changes the phone of an account of this tenant alone (seed 000): the new number is no factor until proven", async () => {
+    const id = ids['plain-a'];
+    // The lost phone was the member's proven second factor, and spared the code on a trusted browser.
+    await server.sesam.directory.users.update(id, { phone: '+32470333333', phoneVerifiedAt: new Date(), preferredFactor: 'sms' });
+    await new TrustedDevices(new DevicesRepository(server.sesam.db)).trust(id, { userAgent: 'the lost phone', days: 30 });
+    expect((await server.sesam.credentials.status(id)).trustedDevices).toBe(1);
+
+    const view = await admin.changePhone(asA, id, '+32 470 44 44 44');
+    expect(view).toMatchObject({ phone: '+32470444444', phoneVerified: false });
+    const after = await user('plain-a');
+    expect(after).toMatchObject({ phone: '+32470444444', phoneVerifiedAt: null, preferredFactor: null });
+    expect(await server.sesam.credentials.status(id)).toMatchObject({ sms: false, trustedDevices: 0 });
+    expect((await eventsOf('admin.phone_changed', id))[0]).toMatchObject({ actorUserId: ids['admin-a'], tenantId: 'office-a', details: { wasFactor: true, trustedDevices: 1 } });
+    expect((await eventsOf('account.sessions_ended', id))[0]).toMatchObject({ actorUserId: ids['admin-a'], details: expect.objectContaining({ reason: 'phone_changed' }) });
+
+    // An unproven number replaced or removed: nothing else to end.
+    const ended = (await eventsOf('account.sessions_ended', id)).length;
+    expect((await admin.changePhone(asA, id, '0470555555')).phone).toBe('+32470555555');
+    expect((await admin.changePhone(asA, id, null)).phone).toBeNull();
+    expect((await admin.changePhone(asA, id, '   ')).phone).toBeNull();
+    expect(await eventsOf('account.sessions_ended', id)).toHaveLength(ended);
+    expect((await eventsOf('admin.phone_changed', id))[0].details).toMatchObject({ wasFactor: false });
+
+    // Only a Belgian mobile: not a landline, a foreign number or junk; nothing changes.
+    for (const bad of ['02 123 45 67', '+33 6 12 34 56 78', '12345', 'call me']) expect(await code(admin.changePhone(asA, id, bad))).toBe('invalid');
+    expect((await user('plain-a')).phone).toBeNull();
   });
 
   it('disables and enables an account of this tenant alone, never their own', async () => {
