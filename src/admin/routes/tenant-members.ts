@@ -217,7 +217,8 @@ export const tenantMemberRoutes: AdminRoute[] = [
     path: '/tenants/:id/members/:member/phone',
     operationId: 'setMemberPhone',
     summary: "Replace or remove a member's phone number",
-    description: "The new number is not a second factor until an SMS code proves it. Refused (`shared_account`) when the old number is a proven factor of an account that is also another tenant's.",
+    description:
+      "The new number is not a second factor until an SMS code proves it; replacing a proven number ends the member's trusted devices and sessions. Refused (`shared_account`) for an account that is also another tenant's: its number is the whole account's.",
     tags: ['members'],
     scope: 'tenant-admin',
     params: memberParams,
