@@ -29,6 +29,7 @@ import { journeyRouter, journeyServices } from './boot/journey.js';
 import { accountPortalRouter, bootstrapPortalClient } from './boot/portal.js';
 import { bootstrapCliClient } from './boot/cli-client.js';
 import { loadGrantContext } from './oidc/accounts.js';
+import { sessionProof } from './oidc/session-proof.js';
 import { createHttpServer } from './boot/http.js';
 
 export { StartupError } from './boot/bootstrap.js';
@@ -87,6 +88,7 @@ export async function createSesam(settings: Settings, logger: Logger = createLog
       directory, events: repos.eventsRepo, provider, rotateKeys, logger, issuer: settings.issuer, db, credentials,
       tenantAdministration: domain.tenantAdministration,
       grantTenant: async (grantId) => (await loadGrantContext(kv, grantId))?.tenantId ?? null,
+      sessionProof: sessionProof(provider, credentials),
     }),
   ], logger);
 

@@ -6,6 +6,7 @@
  *   `sesam login`), with that scope. It may call only the routes of scope `tenant-admin`, in the
  *   tenant chosen at that sign-in; whether the user is an admin of it is the domain's question,
  *   asked again at every call (tenant-administration.ts).
+ * A tenant admin who has a second factor must have proved it at that sign-in (RFC 9470 step-up).
  * Either must still be valid in the engine: a password change, a reset or a sign-out everywhere
  * revokes a user's grants, and their tokens with them.
  */
@@ -14,6 +15,7 @@ import type Provider from 'oidc-provider';
 import { ApiError } from './errors.js';
 import type { Actor } from '../domain/directory.js';
 import { OPERATOR_SCOPE, TENANT_ADMIN_SCOPE } from '../model/scopes.js';
+import type { SessionProof } from '../oidc/session-proof.js';
 
 export const ADMIN_SCOPE = OPERATOR_SCOPE;
 export { TENANT_ADMIN_SCOPE };
@@ -31,6 +33,8 @@ export interface AuthDeps {
   provider: () => Provider;
   /** The tenant chosen at the sign-in of a grant (its org_id), null if none was. */
   grantTenant: (grantId: string) => Promise<string | null>;
+  /** The sign-in behind a tenant admin's token proved their second factor, if they have one. */
+  sessionProof: SessionProof;
 }
 
 const hasScope = (scope: unknown, wanted: string) => String(scope ?? '').split(' ').includes(wanted);
@@ -86,6 +90,12 @@ export function requireAdmin(deps: AuthDeps, scope: AdminScope = OPERATOR_SCOPE)
     if (!client) throw invalidToken('the client of this access token no longer exists');
     if (!grant || grant.accountId !== user.accountId) throw invalidToken('the sign-in of this access token has ended');
     if (scope !== TENANT_ADMIN_SCOPE || !hasScope(user.scope, TENANT_ADMIN_SCOPE) || !hasScope(client.scope, TENANT_ADMIN_SCOPE)) throw insufficientScope(scope);
+    // RFC 9470: an admin with a second factor administers only from a sign-in that proved it.
+    if (!(await deps.sessionProof(user.accountId, user.sessionUid))) {
+      throw new ApiError(403, 'insufficient_user_authentication', 'this sign-in did not prove your second factor: sign in again (sesam login asks for it)', {
+        'WWW-Authenticate': `Bearer realm="${REALM}", error="insufficient_user_authentication", max_age="0"`,
+      });
+    }
     state.actor = { clientId: user.clientId, userId: user.accountId, ...from };
     state.tokenTenant = await deps.grantTenant(user.grantId);
     return next();

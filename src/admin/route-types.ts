@@ -11,6 +11,7 @@ import type { Credentials } from '../domain/credentials.js';
 import type { EventsRepository } from '../repositories/events-repository.js';
 import type { EventRecord } from '../model/types.js';
 import type { AdminScope, AdminState } from './auth.js';
+import type { SessionProof } from '../oidc/session-proof.js';
 import type { TenantAdmin, TenantAdministration } from '../domain/tenant-administration.js';
 
 export interface AdminRouterDeps {
@@ -28,6 +29,8 @@ export interface AdminRouterDeps {
   tenantAdministration: TenantAdministration;
   /** The tenant chosen at the sign-in of a grant (a tenant admin's token acts in it only). */
   grantTenant: (grantId: string) => Promise<string | null>;
+  /** The sign-in behind a tenant admin's token proved their second factor, if they have one. */
+  sessionProof: SessionProof;
 }
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';

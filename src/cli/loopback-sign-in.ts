@@ -63,6 +63,8 @@ export async function loopbackSignIn(options: LoopbackOptions): Promise<SavedSig
     const authorizationUrl = oidc.buildAuthorizationUrl(config, {
       redirect_uri: redirectUri,
       scope: `openid profile ${TENANT_ADMIN_SCOPE}`,
+      // A fresh sign-in, with the second factor of an admin who has one (the admin API wants it).
+      prompt: 'login',
       code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
       state,

@@ -506,6 +506,11 @@ function byWhom(by: ChangedBy): RequestMeta {
 }
 
 /** An admin's client, user, address and browser, as events (audit rows) and session endings record them. */
+/** The account can prove more than its password (a proven phone, an authenticator app, a passkey). */
+export function hasSecondFactor(status: SecondFactorStatus): boolean {
+  return status.sms || status.totp || status.passkeys > 0;
+}
+
 export function actorMeta(actor: Actor): RequestMeta {
   const actorType = actor.userId ? 'tenant_admin' : actor.clientId ? 'operator' : undefined;
   return { clientId: actor.clientId, ip: actor.ip, userAgent: actor.userAgent, actorType, actorUserId: actor.userId, ...(actor.tenantId ? { tenantId: actor.tenantId } : {}) };
