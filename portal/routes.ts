@@ -17,6 +17,7 @@ import { errorPage } from '../interactions/views/layout.js';
 import type { PageContext } from '../interactions/views/layout.js';
 import { portalTranslator } from './i18n/index.js';
 import { requestMetaOf, type PortalContext } from './context.js';
+import { proofNeeded, proofUrl } from './proof.js';
 import type { PortalDeps } from './deps.js';
 import type { PortalSession } from './session.js';
 
@@ -24,8 +25,12 @@ export type PortalAnswer = { html: string; status?: number } | { redirect: strin
 export type JsonAnswer = { status: number; body: Record<string, unknown> };
 
 export interface ActionOptions {
-  /** Needs a sign-in of the last `recentSeconds`; else the user proves it again and comes back to `returnTo`. */
-  recent?: boolean;
+  /**
+   * Needs a sign-in of the last `recentSeconds` (`'second-factor'`: one that also proved the
+   * account's second factor, if it has one: proof.ts); else the user proves it again and comes
+   * back to `returnTo`.
+   */
+  recent?: boolean | 'second-factor';
   /** The page holding the form (default: the action's path without its last segment). */
   returnTo?: string;
 }
@@ -140,6 +145,12 @@ export function portalRoutes(router: Router, deps: PortalDeps): PortalRoutes {
         if (options.recent && !p.recent) {
           ctx.status = 303;
           ctx.redirect(reauthUrl(deps, options.returnTo ?? parentOf(ctx.path)));
+          return;
+        }
+        const needed = options.recent === 'second-factor' ? await proofNeeded(p) : undefined;
+        if (needed) {
+          ctx.status = 303;
+          ctx.redirect(proofUrl(p, options.returnTo ?? parentOf(ctx.path), needed));
           return;
         }
         await answer(p, await handler(p, form), false);

@@ -11,7 +11,8 @@ import { TenantAdminError, type TenantAdmin, type TenantAdminErrorCode } from '.
 import type { Membership } from '../../src/model/types.js';
 import type { PortalContext } from '../context.js';
 import { portalPage } from '../layout.js';
-import { reauthUrl, type PortalAnswer } from '../routes.js';
+import type { PortalAnswer } from '../routes.js';
+import { proofNeeded, proofUrl, type ProofNeeded } from '../proof.js';
 
 export const ADMIN = '/account/admin';
 
@@ -124,11 +125,17 @@ function styleTag(p: PortalContext): Safe {
   return html`<style nonce="${p.pc.nonce}">${new Safe(ADMIN_STYLE)}</style>`;
 }
 
-/** The card shown instead of the forms until the admin signed in again (every change needs a recent sign-in). */
-export function reauthCard(p: PortalContext, returnTo: string): Safe {
+/**
+ * What the admin must prove before the console shows its forms: a sign-in of the last minutes
+ * and, for an admin with a second factor, one that proved it (as the admin API asks of a token).
+ */
+export const adminProof = (p: PortalContext): Promise<ProofNeeded> => proofNeeded(p);
+
+/** The card shown instead of the forms until the admin proved it again. */
+export function reauthCard(p: PortalContext, returnTo: string, needed: Exclude<ProofNeeded, undefined> = 'recent'): Safe {
   const { t } = p.pc;
   return html`<section class="card" aria-labelledby="reauth-h"><h2 id="reauth-h">${t('portal.admin.reauthTitle')}</h2>
-<p>${t('portal.reauth.needed')}</p><a class="button" href="${reauthUrl(p.deps, returnTo)}">${t('portal.reauth.button')}</a></section>`;
+<p>${t(needed === 'recent' ? 'portal.reauth.needed' : 'portal.admin.reauthSecondFactor')}</p><a class="button" href="${proofUrl(p, returnTo, needed)}">${t('portal.reauth.button')}</a></section>`;
 }
 
 /** The console's frame: the tenant, its tabs, the way to the other tenants this user administers. */

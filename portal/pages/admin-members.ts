@@ -13,7 +13,7 @@ import type { Membership } from '../../src/model/types.js';
 import { csrfField, type PortalContext } from '../context.js';
 import type { PortalRoutes } from '../routes.js';
 import { timeElement } from './describe.js';
-import { actingAdmin, adminPage, memberPath, orFlash, orRefusal, passwordProblem, reauthCard, refusalPage, tenantOf, tenantPath } from './admin-common.js';
+import { actingAdmin, adminPage, adminProof, memberPath, orFlash, orRefusal, passwordProblem, reauthCard, refusalPage, tenantOf, tenantPath } from './admin-common.js';
 import { phoneForms } from './admin-phone.js';
 import { readablePhone } from './security-common.js';
 
@@ -36,6 +36,7 @@ export function registerAdminMembers(routes: PortalRoutes): void {
       const rows = members.map(
         (m) => html`<tr><td><a href="${memberPath(tenant.tenantId, m.id)}">${m.login}</a></td><td>${m.name ?? ''}</td><td class="wide">${m.email ?? ''}</td><td>${badges(p, m)}</td></tr>`,
       );
+      const needed = await adminProof(p);
       return adminPage(p, tenant, 'members', {
         title: t('portal.admin.members.title'),
         body: html`<h1>${t('portal.admin.members.title')}</h1>
@@ -46,7 +47,7 @@ ${members.length
   ? html`<table><thead><tr><th scope="col">${t('portal.admin.member.login')}</th><th scope="col">${t('portal.admin.member.name')}</th><th scope="col" class="wide">${t('portal.admin.member.email')}</th><th scope="col">${t('portal.admin.member.state')}</th></tr></thead><tbody>${rows}</tbody></table>`
   : html`<p>${search ? t('portal.admin.members.noMatch') : t('portal.admin.members.none')}</p>`}
 ${pager}</section>
-${p.recent ? createCard(p, tenant) : reauthCard(p, here)}`,
+${needed ? reauthCard(p, here, needed) : createCard(p, tenant)}`,
       });
     });
   });
@@ -88,6 +89,7 @@ ${p.recent ? createCard(p, tenant) : reauthCard(p, here)}`,
       const m = await p.deps.tenantAdmin.member(actingAdmin(p, tenant.tenantId), String((p.ctx.params as Record<string, string>).member));
       const here = memberPath(tenant.tenantId, m.id);
       const none = t('portal.admin.member.none');
+      const needed = await adminProof(p);
       return adminPage(p, tenant, 'members', {
         title: m.login,
         body: html`<p><a href="${tenantPath(tenant.tenantId, '/members')}">${t('portal.admin.members.back')}</a></p>
@@ -103,7 +105,7 @@ ${p.recent ? createCard(p, tenant) : reauthCard(p, here)}`,
 <dt>${t('portal.admin.member.created')}</dt><dd>${timeElement(locale, m.createdAt)}</dd>
 <dt>${t('portal.admin.member.firstLogin')}</dt><dd>${m.firstLoginAt ? timeElement(locale, m.firstLoginAt) : t('portal.admin.member.never')}</dd></dl>
 ${m.shared ? html`<p class="small muted">${t('portal.admin.member.sharedNote')}</p>` : ''}</section>
-${p.recent ? memberForms(p, tenant, m, here) : reauthCard(p, here)}`,
+${needed ? reauthCard(p, here, needed) : memberForms(p, tenant, m, here)}`,
       });
     });
   });
@@ -131,7 +133,7 @@ ${p.recent ? memberForms(p, tenant, m, here) : reauthCard(p, here)}`,
           conflictKey,
         );
       },
-      { recent: true },
+      { recent: 'second-factor' },
     );
 
   memberAction('unlock', async (p, tenantId, id) => {

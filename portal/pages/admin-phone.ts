@@ -27,7 +27,7 @@ export function registerAdminPhone(routes: PortalRoutes): void {
         const back = memberPath(tenant.tenantId, memberId);
         return orFlash(p, back, async () => ({ redirect: back, flash: await change(p, tenant.tenantId, memberId, typed(form)) }));
       },
-      { recent: true },
+      { recent: 'second-factor' },
     );
   phoneAction('phone', (form) => (form.phone ?? '').slice(0, MAX_TYPED));
   phoneAction('remove-phone', () => null);

@@ -10,7 +10,7 @@ import { MFA_METHODS, type TenantPolicy } from '../../src/model/tenant-policy.js
 import { NOTICE_MAX_LENGTH } from '../../src/model/notice.js';
 import { csrfField, type PortalContext } from '../context.js';
 import type { PortalRoutes } from '../routes.js';
-import { actingAdmin, adminPage, orFlash, orRefusal, reauthCard, refusalPage, tenantOf, tenantPath } from './admin-common.js';
+import { actingAdmin, adminPage, adminProof, orFlash, orRefusal, reauthCard, refusalPage, tenantOf, tenantPath } from './admin-common.js';
 
 const NOTICE_LOCALES = ['fr', 'nl', 'de', 'en'] as const;
 const LANGUAGE_NAMES: Record<(typeof NOTICE_LOCALES)[number], string> = { fr: 'Français', nl: 'Nederlands', de: 'Deutsch', en: 'English' };
@@ -23,9 +23,10 @@ export function registerAdminPolicy(routes: PortalRoutes): void {
       const { t } = p.pc;
       const current = await p.deps.tenantAdmin.tenant(actingAdmin(p, tenant.tenantId));
       const here = tenantPath(tenant.tenantId, '/policy');
+      const needed = await adminProof(p);
       return adminPage(p, tenant, 'policy', {
         title: t('portal.admin.policy.title'),
-        body: html`<h1>${t('portal.admin.policy.title')}</h1>${p.recent ? policyForm(p, current.policy, here) : html`${summary(p, current.policy)}${reauthCard(p, here)}`}`,
+        body: html`<h1>${t('portal.admin.policy.title')}</h1>${needed ? html`${summary(p, current.policy)}${reauthCard(p, here, needed)}` : policyForm(p, current.policy, here)}`,
       });
     });
   });
@@ -41,7 +42,7 @@ export function registerAdminPolicy(routes: PortalRoutes): void {
         return { redirect: back, flash: { kind: 'success', text: p.pc.t('portal.admin.policy.saved') } };
       });
     },
-    { recent: true },
+    { recent: 'second-factor' },
   );
 }
 

@@ -5,7 +5,7 @@
  * two-step verification state under its tenants' policies (seed 002), and small views.
  */
 import { html, type Safe } from '../../interactions/views/html.js';
-import { ACR_2FA, ACR_PHR } from '../../src/domain/assurance.js';
+import { proofNeeded, proofUrl, type ProofNeeded } from '../proof.js';
 import type { SecondFactorStatus } from '../../src/domain/credentials.js';
 import type { Membership } from '../../src/model/types.js';
 import type { PortalContext } from '../context.js';
@@ -18,34 +18,12 @@ export const MAX_SESSION_CODE_FAILURES = 5;
 
 // --- proof
 
-/** What the user must prove again before a credential change: a fresh sign-in, or their second factor too. */
-export type ProofNeeded = 'recent' | 'second-factor' | undefined;
-
 /** True when one of the factors two-step verification rests on is set up (a proven phone, an authenticator app). */
 export function twoStepOn(status: SecondFactorStatus): boolean {
   return status.sms || status.totp;
 }
 
-/**
- * A change needs a sign-in of the last few minutes; for an account that has a second factor
- * (or a passkey), one that proved two factors: a sign-in spared the code (a trusted device, a
- * tenant without two-step verification) does not change credentials. Proving it again goes
- * through the sign-in with `max_age`, which always asks the second factor (interactions/decide.ts).
- */
-export async function proofNeeded(p: PortalContext, status?: SecondFactorStatus): Promise<ProofNeeded> {
-  if (!p.recent) return 'recent';
-  const s = status ?? (await p.deps.services.credentials.status(p.user.id));
-  if (!twoStepOn(s) && s.passkeys === 0) return undefined;
-  const engine = p.session.providerSessionUid ? await p.deps.services.provider().Session.findByUid(p.session.providerSessionUid) : undefined;
-  const acr = (engine as { acr?: string } | undefined)?.acr;
-  return acr === ACR_2FA || acr === ACR_PHR ? undefined : 'second-factor';
-}
-
-/** Where to prove it again and come back to `returnTo` (max_age=0 forces a new sign-in even within the five minutes). */
-export function proofUrl(p: PortalContext, returnTo: string, needed: Exclude<ProofNeeded, undefined>): string {
-  const maxAge = needed === 'recent' ? p.deps.recentSeconds : 0;
-  return `/account/login?${new URLSearchParams({ return: returnTo, max_age: String(maxAge) })}`;
-}
+export { proofNeeded, proofUrl, type ProofNeeded } from '../proof.js';
 
 /** The card shown instead of a form until the user proved it again. */
 export function proofCard(p: PortalContext, returnTo: string, needed: Exclude<ProofNeeded, undefined>): Safe {
