@@ -37,6 +37,14 @@ module.exports = {
       to: { path: '^(interactions|portal)/' },
     },
     {
+      name: 'the-cli-is-a-client-of-the-api',
+      severity: 'error',
+      comment:
+        'The CLI talks to the admin API over HTTP, typed by the types generated from its document (src/cli/generated); it reaches into no server code but the storage `migrate` runs.',
+      from: { path: '^src/cli/' },
+      to: { path: '^src/(admin|domain|oidc|http|repositories|delivery|security|boot)/|^src/app\\.ts$' },
+    },
+    {
       name: 'the-journey-knows-no-portal',
       severity: 'error',
       comment: 'The account portal (a first-party app of Sesam) reuses the journey; never the other way round.',

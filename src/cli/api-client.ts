@@ -1,241 +1,108 @@
 /**
- * A small typed client of the admin API (/admin/v1): an access token by client_credentials
- * with the admin client's credentials (from the environment, else the data folder's
- * admin-client.json), then one method per route the CLI uses. The answer types are the API's
- * JSON as the CLI reads it; --json prints the answer as received.
+ * The CLI's client of the admin API (/admin/v1): openapi-fetch, typed by the types generated
+ * from the API's OpenAPI document (./generated/admin-api.ts, `npm run generate:api-types`), so a
+ * call names a documented path and gets the documented answer. It sends an access token got by
+ * client_credentials with the admin client's credentials (from the environment, else the data
+ * folder's admin-client.json); an error answer becomes one CliError line.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import createClient, { type Client } from 'openapi-fetch';
 import { CliError } from './errors.js';
+import type { components, paths } from './generated/admin-api.js';
 
-export interface TenantPolicy {
-  mfa: string;
-  lockout: { threshold: number; mode: string };
-  [key: string]: unknown;
-}
-export interface Tenant {
-  id: string;
-  name: string;
-  policy: TenantPolicy;
-}
-export interface Membership {
-  tenantId: string;
-  role: string;
-}
-export interface User {
-  id: string;
-  login: string;
-  email?: string | null;
-  name?: string | null;
-  phone?: string | null;
-  locale?: string | null;
-  memberships?: Membership[];
-  disabled?: boolean;
-  locked?: boolean;
-  lockedUntil?: string | null;
-  mustChangePassword?: boolean;
-  hasPassword?: boolean;
-  failedAttempts?: number;
-  passwordChangedAt?: string | null;
-  createdAt?: string;
-  [key: string]: unknown;
-}
-export interface SecondFactors {
-  sms: boolean;
-  totp: boolean;
-  recoveryCodesRemaining: number;
-  passkeys: number;
-  trustedDevices: number;
-}
-export interface Device {
-  id: string;
-  createdAt: string;
-  lastUsedAt?: string | null;
-  expiresAt: string;
-  ip?: string | null;
-  userAgent?: string | null;
-}
-export interface Passkey {
-  id: string;
-  name: string;
-  authenticator?: string | null;
-  aaguid?: string | null;
-  synced?: boolean;
-  createdAt: string;
-  lastUsedAt?: string | null;
-  flagged?: boolean;
-}
-export interface Client {
-  client_id: string;
-  client_name?: string;
-  client_secret?: string;
-  token_endpoint_auth_method?: string;
-  grant_types?: string[];
-  tenants?: string[] | null;
-  first_party?: boolean;
-  notice?: Record<string, string> | null;
-  [key: string]: unknown;
-}
-export interface SigningKey {
-  kid: string;
-  alg: string;
-  active: boolean;
-  published: boolean;
-  createdAt: string;
-  expiresAt?: string | null;
-}
-export interface SignInEvent {
-  at: string;
-  type: string;
-  userId?: string | null;
-  tenantId?: string | null;
-  clientId?: string | null;
-  ip?: string | null;
-  details?: unknown;
-  method?: string | null;
+export type AdminApi = Client<paths>;
+/** The admin API's schemas (User, Tenant, Client, …), as documented. */
+export type Schemas = components['schemas'];
+
+const TIMEOUT_MS = 30000;
+
+export function adminApi(env: NodeJS.ProcessEnv): AdminApi {
+  const base = baseUrl(env);
+  const transport = new Transport(base);
+  const api = createClient<paths>({ baseUrl: base, headers: { accept: 'application/json' }, fetch: (request) => transport.send(request) });
+  let token: Promise<string> | undefined;
+  api.use({
+    onRequest: async ({ request }) => {
+      token ??= adminToken(transport, base, adminCredentials(env));
+      request.headers.set('authorization', `Bearer ${await token}`);
+      return request;
+    },
+  });
+  return api;
 }
 
-export interface NewUser {
-  login: string;
-  email?: string;
-  name?: string;
-  phone?: string;
-  password?: string;
-  tenants: (string | { id: string; role: string })[];
-}
-export interface NewClient {
-  client_id: string;
-  redirect_uris: string[];
-  post_logout_redirect_uris?: string[];
-  grant_types?: string[];
-  tenants?: string[];
-  client_secret?: string;
-  token_endpoint_auth_method?: string;
-  first_party?: true;
-  client_name?: string;
-  scope?: string;
-  application_type?: string;
-  notice?: unknown;
-}
+/** The params of a call on one resource: `/…/{id}`. */
+export const byId = (id: string) => ({ params: { path: { id } } });
 
-type Query = Record<string, string | undefined>;
-
-const enc = encodeURIComponent;
-
-function query(params: Query): string {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, v);
-  const s = q.toString();
-  return s ? `?${s}` : '';
-}
-
-/** The fields of an error or token answer the CLI reads. */
-interface ApiAnswer {
-  access_token?: unknown;
+/** What an openapi-fetch call resolves to: the documented answer, or the documented error. */
+interface Outcome<D> {
+  data?: D;
   error?: unknown;
-  error_description?: unknown;
+  response: Response;
 }
 
-const asAnswer = (v: unknown): ApiAnswer => (v && typeof v === 'object' ? (v as ApiAnswer) : {});
+/** The JSON answer of a call, or a CliError saying why it failed: `<error_description> (HTTP <status>)`. */
+export async function answer<D>(call: Promise<Outcome<D>>): Promise<D> {
+  const { data, response } = await succeeded(call);
+  if (data === undefined) throw new CliError(`no answer from ${response.url} (HTTP ${response.status})`);
+  return data;
+}
 
-export class AdminApi {
-  readonly base: string;
-  private token: Promise<string> | undefined;
+/** For a call answered with no content (204): a CliError when it failed. */
+export async function completed(call: Promise<Outcome<unknown>>): Promise<void> {
+  await succeeded(call);
+}
 
-  constructor(private readonly env: NodeJS.ProcessEnv) {
-    this.base = baseUrl(env);
+async function succeeded<D>(call: Promise<Outcome<D>>): Promise<Outcome<D>> {
+  const outcome = await call;
+  if (outcome.error !== undefined || !outcome.response.ok) {
+    const { error, error_description: description } = errorFields(outcome.error);
+    throw new CliError(`${description ?? error ?? 'no detail'} (HTTP ${outcome.response.status})`);
   }
+  return outcome;
+}
 
-  readonly tenants = {
-    list: () => this.call<Tenant[]>('GET', '/tenants'),
-    get: (id: string) => this.call<Tenant>('GET', `/tenants/${enc(id)}`),
-    create: (body: { id: string; name: string; policy?: unknown }) => this.call<Tenant>('POST', '/tenants', body),
-    setPolicy: (id: string, patch: object) => this.call<Tenant>('PATCH', `/tenants/${enc(id)}/policy`, patch),
-    delete: (id: string) => this.call<unknown>('DELETE', `/tenants/${enc(id)}`),
-  };
+/** `{ error, error_description }`, read from whatever came (an empty body on a proxy's error, say). */
+function errorFields(body: unknown): { error?: string; error_description?: string } {
+  if (!body || typeof body !== 'object') return {};
+  const text = (value: unknown) => (value === undefined || value === null ? undefined : String(value));
+  return { error: text('error' in body ? body.error : undefined), error_description: text('error_description' in body ? body.error_description : undefined) };
+}
 
-  readonly users = {
-    list: (q: Query) => this.call<User[]>('GET', `/users${query(q)}`),
-    get: (user: string) => this.call<User>('GET', `/users/${enc(user)}`),
-    create: (body: NewUser) => this.call<User>('POST', '/users', body),
-    unlock: (user: string) => this.call<User>('POST', `/users/${enc(user)}/unlock`),
-    resetPassword: (user: string, password: string) => this.call<User>('POST', `/users/${enc(user)}/reset-password`, { password }),
-    delete: (user: string) => this.call<unknown>('DELETE', `/users/${enc(user)}`),
-    events: (user: string, q: Query) => this.call<SignInEvent[]>('GET', `/users/${enc(user)}/events${query(q)}`),
-    secondFactors: (user: string) => this.call<SecondFactors>('GET', `/users/${enc(user)}/second-factors`),
-    resetSecondFactors: (user: string) => this.call<unknown>('DELETE', `/users/${enc(user)}/second-factors`),
-    devices: (user: string) => this.call<Device[]>('GET', `/users/${enc(user)}/devices`),
-    revokeDevice: (user: string, id: string) => this.call<unknown>('DELETE', `/users/${enc(user)}/devices/${enc(id)}`),
-    passkeys: (user: string) => this.call<Passkey[]>('GET', `/users/${enc(user)}/passkeys`),
-    renamePasskey: (user: string, id: string, name: string) => this.call<Passkey>('PATCH', `/users/${enc(user)}/passkeys/${enc(id)}`, { name }),
-    deletePasskey: (user: string, id: string) => this.call<unknown>('DELETE', `/users/${enc(user)}/passkeys/${enc(id)}`),
-    recoveryCodes: (user: string) => this.call<{ codes: string[] }>('POST', `/users/${enc(user)}/recovery-codes`),
-  };
+/** fetch with a timeout, to a Sesam server: an unreachable one, or an answer that is not JSON, is a CliError. */
+class Transport {
+  constructor(private readonly base: string) {}
 
-  readonly clients = {
-    list: () => this.call<Client[]>('GET', '/clients'),
-    get: (id: string) => this.call<Client>('GET', `/clients/${enc(id)}`),
-    create: (body: NewClient) => this.call<Client>('POST', '/clients', body),
-    setNotice: (id: string, notice: unknown) => this.call<Client>('PUT', `/clients/${enc(id)}/notice`, notice),
-    removeNotice: (id: string) => this.call<Client>('DELETE', `/clients/${enc(id)}/notice`),
-    delete: (id: string) => this.call<unknown>('DELETE', `/clients/${enc(id)}`),
-  };
-
-  readonly keys = {
-    list: () => this.call<SigningKey[]>('GET', '/keys'),
-    rotate: () => this.call<{ kids: string[] }>('POST', '/keys/rotate'),
-  };
-
-  readonly events = {
-    list: (q: Query) => this.call<SignInEvent[]>('GET', `/events${query(q)}`),
-  };
-
-  /** The answer is the API's JSON, taken as the route's documented shape. */
-  private async call<T>(method: string, apiPath: string, body?: unknown): Promise<T> {
-    this.token ??= this.getToken();
-    const url = `${this.base}/admin/v1${apiPath}`;
-    const res = await this.send(url, {
-      method,
-      headers: {
-        authorization: `Bearer ${await this.token}`,
-        accept: 'application/json',
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const answer = await this.readJson(res, url);
-    if (!res.ok) {
-      const a = asAnswer(answer);
-      const why = a.error_description ?? a.error ?? 'no detail';
-      throw new CliError(`${String(why)} (HTTP ${res.status})`);
-    }
-    return answer as T;
-  }
-
-  private async send(url: string, init: RequestInit): Promise<Response> {
+  async send(request: Request): Promise<Response> {
+    let res: Response;
     try {
-      return await fetch(url, { ...init, signal: AbortSignal.timeout(30000) });
+      res = await fetch(request, { signal: AbortSignal.timeout(TIMEOUT_MS) });
     } catch (e) {
       const err = e as Error & { cause?: { code?: string; message?: string } };
       const why = err.name === 'TimeoutError' ? 'no answer within 30 s' : (err.cause?.code ?? err.cause?.message ?? err.message);
       throw new CliError(`cannot reach Sesam at ${this.base} (${why}); set SESAM_URL`);
     }
-  }
-
-  private async readJson(res: Response, what: string): Promise<unknown> {
-    const text = await res.text();
-    if (!text) return undefined;
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      throw new CliError(`unexpected answer from ${what} (HTTP ${res.status}, ${res.headers.get('content-type') ?? 'no content type'}): is SESAM_URL (${this.base}) a Sesam server?`);
+    // Read once here so a web page (a wrong SESAM_URL) is named as such, not a JSON parse error.
+    const text = await res.clone().text();
+    if (text) {
+      try {
+        JSON.parse(text);
+      } catch {
+        throw new CliError(
+          `unexpected answer from ${request.url} (HTTP ${res.status}, ${res.headers.get('content-type') ?? 'no content type'}): is SESAM_URL (${this.base}) a Sesam server?`,
+        );
+      }
     }
+    return res;
   }
+}
 
-  private async getToken(): Promise<string> {
-    const { clientId, clientSecret } = adminCredentials(this.env);
-    const url = `${this.base}/token`;
-    const res = await this.send(url, {
+/** An admin access token by client_credentials (RFC 6749 §4.4) at the token endpoint, which is not part of the admin API. */
+async function adminToken(transport: Transport, base: string, { clientId, clientSecret }: AdminCredentials): Promise<string> {
+  const url = `${base}/token`;
+  const res = await transport.send(
+    new Request(url, {
       method: 'POST',
       headers: {
         authorization: `Basic ${Buffer.from(`${formEncode(clientId)}:${formEncode(clientSecret)}`).toString('base64')}`,
@@ -243,14 +110,17 @@ export class AdminApi {
         accept: 'application/json',
       },
       body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'admin' }),
-    });
-    const body = asAnswer(await this.readJson(res, url));
-    if (!res.ok || typeof body.access_token !== 'string') {
-      const why = body.error ? `${String(body.error)}${body.error_description ? `: ${String(body.error_description)}` : ''}` : `HTTP ${res.status}`;
-      throw new CliError(`could not get an admin token for client ${clientId} from ${url} (${why})`);
-    }
-    return body.access_token;
+    }),
+  );
+  const text = await res.text();
+  const body: unknown = text ? JSON.parse(text) : undefined;
+  const token = body && typeof body === 'object' && 'access_token' in body ? body.access_token : undefined;
+  if (!res.ok || typeof token !== 'string') {
+    const { error, error_description: description } = errorFields(body);
+    const why = error ? `${error}${description ? `: ${description}` : ''}` : `HTTP ${res.status}`;
+    throw new CliError(`could not get an admin token for client ${clientId} from ${url} (${why})`);
   }
+  return token;
 }
 
 /** application/x-www-form-urlencoded, as RFC 6749 §2.3.1 wants for Basic client credentials. */
@@ -267,7 +137,12 @@ function baseUrl(env: NodeJS.ProcessEnv): string {
   return raw.replace(/\/+$/, '');
 }
 
-function adminCredentials(env: NodeJS.ProcessEnv): { clientId: string; clientSecret: string } {
+interface AdminCredentials {
+  clientId: string;
+  clientSecret: string;
+}
+
+function adminCredentials(env: NodeJS.ProcessEnv): AdminCredentials {
   const clientId = env.SESAM_ADMIN_CLIENT_ID;
   if (env.SESAM_ADMIN_CLIENT_SECRET) return { clientId: clientId || 'sesam-admin', clientSecret: env.SESAM_ADMIN_CLIENT_SECRET };
   const file = path.resolve(env.SESAM_DATA_DIR || './.sesam', 'admin-client.json');

@@ -1,17 +1,24 @@
 /** Reading option values and arguments that are more than a string. */
 import fs from 'node:fs';
+import type { Schemas } from './api-client.js';
 import { UsageError } from './errors.js';
 
 /** For repeatable options (`--tenant a --tenant b`). */
 export const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
-export function tenantArgs(values: string[] | undefined): (string | { id: string; role: string })[] {
+export function tenantArgs(values: string[] | undefined): Schemas['UserInput']['tenants'] {
   return (values ?? []).map((v) => {
     const [id, role, ...rest] = v.split(':');
     if (!id || rest.length || (role !== undefined && role !== 'admin' && role !== 'member')) throw new UsageError(`--tenant ${v}: expected TENANT or TENANT:admin`);
     return role ? { id, role } : id;
   });
 }
+
+/**
+ * A number option (`--limit`) as the API's query wants it. Not checked here: the server
+ * coerces it as it would the text, and its 400 names the option.
+ */
+export const numberArg = (value: string | undefined): number | undefined => (value === undefined ? undefined : Number(value));
 
 export function jsonArg(what: string, text: string): unknown {
   try {

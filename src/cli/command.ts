@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { AdminApi } from './api-client.js';
 
 export interface Context {
-  /** The admin API client, made on first use (migrate and help never need it). */
+  /** The admin API client (openapi-fetch), made on first use (migrate and help never need it). */
   api(): AdminApi;
 }
 

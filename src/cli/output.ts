@@ -2,7 +2,9 @@
  * What the CLI prints: with --json the admin API's answer as JSON, else short lines, fields
  * and tables for a person.
  */
-import type { SignInEvent, User } from './api-client.js';
+import type { Schemas } from './api-client.js';
+
+type User = Schemas['User'];
 
 export type Out = (line?: string) => void;
 
@@ -57,9 +59,9 @@ export function userState(u: User): string {
   return states.length ? states.join(', ') : 'active';
 }
 
-export const memberships = (u: User): string[] => (u.memberships ?? []).map((m) => (m.role === 'admin' ? `${m.tenantId}:admin` : m.tenantId));
+export const memberships = (u: User): string[] => u.memberships.map((m) => (m.role === 'admin' ? `${m.tenantId}:admin` : m.tenantId));
 
-export function printEvents(events: SignInEvent[], withUser: boolean): void {
+export function printEvents(events: Schemas['Event'][], withUser: boolean): void {
   table(
     ['AT', 'TYPE', ...(withUser ? ['USER'] : []), 'TENANT', 'CLIENT', 'IP', 'DETAILS'],
     events.map((e) => [when(e.at), e.type, ...(withUser ? [e.userId] : []), e.tenantId, e.clientId, e.ip, e.details ?? e.method]),

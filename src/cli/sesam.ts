@@ -6,7 +6,7 @@
  * The command groups are in ./commands/, one file each.
  */
 import { Command, CommanderError, type Argument, type Option } from 'commander';
-import { AdminApi } from './api-client.js';
+import { adminApi, type AdminApi } from './api-client.js';
 import { collect } from './arguments.js';
 import type { Context } from './command.js';
 import { registerClients } from './commands/clients.js';
@@ -114,7 +114,7 @@ function usageMessage({ command, error }: ParseError): string {
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let api: AdminApi | undefined;
-  const program = buildProgram({ api: () => (api ??= new AdminApi(env)) });
+  const program = buildProgram({ api: () => (api ??= adminApi(env)) });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;

@@ -1,5 +1,6 @@
 /** `sesam clients …`: the client apps. */
 import type { Command } from 'commander';
+import { answer, byId, completed, type Schemas } from '../api-client.js';
 import { collect, jsonArg } from '../arguments.js';
 import { leaf, wantsJson, type Context } from '../command.js';
 import { done, fields, out, show, table } from '../output.js';
@@ -20,10 +21,10 @@ interface CreateOptions {
 
 export function registerClients(program: Command, ctx: Context): void {
   const clients = program.command('clients').description('client apps');
-  const api = () => ctx.api().clients;
+  const api = () => ctx.api();
 
   leaf(clients, 'list', 'list client apps').action(async (_opts: object, cmd: Command) => {
-    show(wantsJson(cmd), await api().list(), (list) =>
+    show(wantsJson(cmd), await answer(api().GET('/admin/v1/clients')), (list) =>
       table(
         ['CLIENT_ID', 'NAME', 'AUTH', 'GRANTS', 'TENANTS', 'FIRST_PARTY'],
         list.map((c) => [c.client_id, c.client_name, c.token_endpoint_auth_method, c.grant_types, c.tenants ?? 'all', c.first_party ? 'yes' : 'no']),
@@ -32,7 +33,7 @@ export function registerClients(program: Command, ctx: Context): void {
   });
 
   leaf(clients, 'get <client_id>', 'show a client app (never its secret)').action(async (id: string, _opts: object, cmd: Command) => {
-    show(wantsJson(cmd), await api().get(id), (c) => fields({ ...c, tenants: c.tenants ?? 'all' }, Object.keys({ ...c, tenants: null })));
+    show(wantsJson(cmd), await answer(api().GET('/admin/v1/clients/{id}', byId(id))), (c) => fields({ ...c, tenants: c.tenants ?? 'all' }, Object.keys({ ...c, tenants: null })));
   });
 
   leaf(clients, 'create <client_id>', 'register a client app; a generated secret is shown once')
@@ -48,20 +49,23 @@ export function registerClients(program: Command, ctx: Context): void {
     .option('--application-type <type>', 'web or native')
     .option('--notice <json>', 'a notice beside its sign-in, per language, e.g. \'{"en":"Beware of scams!"}\'')
     .action(async (clientId: string, opts: CreateOptions, cmd: Command) => {
-      const c = await api().create({
+      // The grant types, auth method, application type and notice go as the operator wrote them:
+      // the server checks them against the very schema these types come from, and names a wrong one.
+      const body: Schemas['ClientInput'] = {
         client_id: clientId,
         redirect_uris: opts.redirectUri ?? [],
         ...(opts.postLogoutRedirectUri ? { post_logout_redirect_uris: opts.postLogoutRedirectUri } : {}),
-        ...(opts.grantType ? { grant_types: opts.grantType } : {}),
+        ...(opts.grantType ? { grant_types: opts.grantType as Schemas['ClientInput']['grant_types'] } : {}),
         ...(opts.tenant ? { tenants: opts.tenant } : {}),
         ...(opts.secret ? { client_secret: opts.secret } : {}),
-        ...(opts.authMethod ? { token_endpoint_auth_method: opts.authMethod } : {}),
-        ...(opts.firstParty ? { first_party: true as const } : {}),
+        ...(opts.authMethod ? { token_endpoint_auth_method: opts.authMethod as Schemas['ClientInput']['token_endpoint_auth_method'] } : {}),
+        ...(opts.firstParty ? { first_party: true } : {}),
         ...(opts.name ? { client_name: opts.name } : {}),
         ...(opts.scope ? { scope: opts.scope } : {}),
-        ...(opts.applicationType ? { application_type: opts.applicationType } : {}),
-        ...(opts.notice ? { notice: jsonArg('--notice', opts.notice) } : {}),
-      });
+        ...(opts.applicationType ? { application_type: opts.applicationType as Schemas['ClientInput']['application_type'] } : {}),
+        ...(opts.notice ? { notice: jsonArg('--notice', opts.notice) as Schemas['Notice'] } : {}),
+      };
+      const c = await answer(api().POST('/admin/v1/clients', { body }));
       show(wantsJson(cmd), c, () => {
         out(`created client ${c.client_id} (${c.token_endpoint_auth_method === 'none' ? 'public, PKCE' : String(c.token_endpoint_auth_method)})`);
         if (c.client_secret) out(`client_secret: ${c.client_secret}   (shown this once: keep it now)`);
@@ -73,12 +77,16 @@ export function registerClients(program: Command, ctx: Context): void {
     'set-notice <client_id> <json>',
     'set the notice shown beside the sign-in to an app (per language), or remove it with none, e.g. \'{"fr":"Attention aux arnaques !","en":"Beware of scams!"}\'',
   ).action(async (id: string, json: string, _opts: object, cmd: Command) => {
-    const c = json === 'none' ? await api().removeNotice(id) : await api().setNotice(id, jsonArg('notice', json));
+    const c =
+      json === 'none'
+        ? await answer(api().DELETE('/admin/v1/clients/{id}/notice', byId(id)))
+        : // The notice as the operator wrote it: the server checks it and names a wrong key.
+          await answer(api().PUT('/admin/v1/clients/{id}/notice', { ...byId(id), body: jsonArg('notice', json) as Schemas['Notice'] }));
     show(wantsJson(cmd), c, () => out(c.notice ? `set the notice of client ${c.client_id}` : `removed the notice of client ${c.client_id}`));
   });
 
   leaf(clients, 'delete <client_id>', 'delete a client app').action(async (id: string, _opts: object, cmd: Command) => {
-    await api().delete(id);
+    await completed(api().DELETE('/admin/v1/clients/{id}', byId(id)));
     done(wantsJson(cmd), { deleted: 'client', id }, `deleted client ${id}`);
   });
 }
