@@ -1,15 +1,18 @@
 /**
  * The CLI's client of the admin API (/admin/v1): openapi-fetch, typed by the types generated
  * from the API's OpenAPI document (./generated/admin-api.ts, `npm run generate:api-types`), so a
- * call names a documented path and gets the documented answer. It sends an access token got by
- * client_credentials with the admin client's credentials (from the environment, else the data
- * folder's admin-client.json); an error answer becomes one CliError line.
+ * call names a documented path and gets the documented answer. It sends the operator's access
+ * token, got by client_credentials with the admin client's credentials from the environment; else
+ * the token of a tenant admin's `sesam login` for this server; else the operator's, with the data
+ * folder's admin-client.json. An error answer becomes one CliError line.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import createClient, { type Client } from 'openapi-fetch';
 import { CliError } from './errors.js';
 import type { components, paths } from './generated/admin-api.js';
+import { readSignIn } from './saved-sign-in.js';
+import { serverUrl } from './server-url.js';
 
 export type AdminApi = Client<paths>;
 /** The admin API's schemas (User, Tenant, Client, …), as documented. */
@@ -18,13 +21,13 @@ export type Schemas = components['schemas'];
 const TIMEOUT_MS = 30000;
 
 export function adminApi(env: NodeJS.ProcessEnv): AdminApi {
-  const base = baseUrl(env);
+  const base = serverUrl(env);
   const transport = new Transport(base);
   const api = createClient<paths>({ baseUrl: base, headers: { accept: 'application/json' }, fetch: (request) => transport.send(request) });
   let token: Promise<string> | undefined;
   api.use({
     onRequest: async ({ request }) => {
-      token ??= adminToken(transport, base, adminCredentials(env));
+      token ??= bearerToken(env, transport, base);
       request.headers.set('authorization', `Bearer ${await token}`);
       return request;
     },
@@ -126,15 +129,15 @@ async function adminToken(transport: Transport, base: string, { clientId, client
 /** application/x-www-form-urlencoded, as RFC 6749 §2.3.1 wants for Basic client credentials. */
 const formEncode = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
 
-function baseUrl(env: NodeJS.ProcessEnv): string {
-  const raw = env.SESAM_URL || env.ISSUER || `http://localhost:${env.PORT || 3000}`;
-  try {
-    const url = new URL(raw);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error();
-  } catch {
-    throw new CliError(`SESAM_URL ${raw} is not an http(s) URL`);
+/** Whose token the calls carry: the operator's from the environment, a tenant admin's sign-in, the operator's from the data folder. */
+async function bearerToken(env: NodeJS.ProcessEnv, transport: Transport, base: string): Promise<string> {
+  if (env.SESAM_ADMIN_CLIENT_SECRET) return adminToken(transport, base, adminCredentials(env));
+  const signedIn = readSignIn(env, base);
+  if (signedIn) {
+    if (signedIn.expiresAt <= Date.now() + 5000) throw new CliError(`the sign-in of ${signedIn.login ?? 'sesam login'} has ended: run sesam login again`);
+    return signedIn.accessToken;
   }
-  return raw.replace(/\/+$/, '');
+  return adminToken(transport, base, adminCredentials(env));
 }
 
 interface AdminCredentials {
@@ -152,7 +155,9 @@ function adminCredentials(env: NodeJS.ProcessEnv): AdminCredentials {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
-      throw new CliError(`no admin credentials: set SESAM_ADMIN_CLIENT_ID and SESAM_ADMIN_CLIENT_SECRET, or SESAM_DATA_DIR to the server's data folder (${file} does not exist)`);
+      throw new CliError(
+        `no admin credentials: run sesam login (a tenant admin), or set SESAM_ADMIN_CLIENT_ID and SESAM_ADMIN_CLIENT_SECRET, or SESAM_DATA_DIR to the server's data folder (${file} does not exist)`,
+      );
     }
     throw new CliError(`cannot read ${file}: ${code ?? (e as Error).message}`);
   }

@@ -5,6 +5,10 @@ import type { AdminApi } from './api-client.js';
 export interface Context {
   /** The admin API client (openapi-fetch), made on first use (migrate and help never need it). */
   api(): AdminApi;
+  /** The tenant chosen at `sesam login` on this server, if signed in. */
+  signedInTenant(): string | undefined;
+  /** The environment the CLI runs in (sesam login keeps its sign-in where it says). */
+  env: NodeJS.ProcessEnv;
 }
 
 /** A command that does something (not a group): it takes --json, as every command does. */

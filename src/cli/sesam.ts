@@ -13,14 +13,19 @@ import { registerClients } from './commands/clients.js';
 import { registerEvents } from './commands/events.js';
 import { registerKeys } from './commands/keys.js';
 import { registerMigrate } from './commands/migrate.js';
+import { registerLogin } from './commands/login.js';
+import { registerMembers } from './commands/members.js';
 import { registerTenants } from './commands/tenants.js';
 import { registerUsers } from './commands/users.js';
 import { UsageError } from './errors.js';
+import { readSignIn } from './saved-sign-in.js';
+import { serverUrl } from './server-url.js';
 
 const ENVIRONMENT = [
   'Environment:',
   '  SESAM_URL (default ISSUER, else http://localhost:$PORT, else http://localhost:3000),',
-  '  SESAM_ADMIN_CLIENT_ID and SESAM_ADMIN_CLIENT_SECRET, else ${SESAM_DATA_DIR:-./.sesam}/admin-client.json.',
+  '  The operator: SESAM_ADMIN_CLIENT_ID and SESAM_ADMIN_CLIENT_SECRET; else a tenant admin signed in by',
+  '  sesam login (kept in ${SESAM_CONFIG_DIR:-~/.config/sesam}/sign-in.json); else ${SESAM_DATA_DIR:-./.sesam}/admin-client.json.',
   '',
   'Exit codes: 0 done, 1 failed, 2 wrong command line.',
 ].join('\n');
@@ -51,13 +56,17 @@ function overview(program: Command): string {
 
 function buildProgram(ctx: Context): Command {
   const program = new Command('sesam')
-    .description('Operate a Sesam server through its admin API: tenants, users, clients, keys, events; and run its migrations.')
+    .description(
+      'Operate a Sesam server through its admin API: tenants, users, clients, keys, events (the operator), or the members of one tenant (a tenant admin, after sesam login); and run its migrations.',
+    )
     .option('--json', 'print the admin API answer as JSON')
     .helpCommand(false)
     // Commander's errors (and the help it would dump on a group without its command) become
     // one line in main(); --help still goes to stdout.
     .configureOutput({ outputError: () => undefined, writeErr: () => undefined });
+  registerLogin(program, ctx.env);
   registerTenants(program, ctx);
+  registerMembers(program, ctx);
   registerUsers(program, ctx);
   registerClients(program, ctx);
   registerKeys(program, ctx);
@@ -114,7 +123,11 @@ function usageMessage({ command, error }: ParseError): string {
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let api: AdminApi | undefined;
-  const program = buildProgram({ api: () => (api ??= adminApi(env)) });
+  const program = buildProgram({
+    api: () => (api ??= adminApi(env)),
+    signedInTenant: () => readSignIn(env, serverUrl(env))?.tenantId ?? undefined,
+    env,
+  });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;

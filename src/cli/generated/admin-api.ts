@@ -74,8 +74,198 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Change some keys of a tenant's policy */
+        /**
+         * Change some keys of a tenant's policy
+         * @description Recorded as `admin.tenant_updated` (by TenantAdministration), with the keys changed.
+         */
         patch: operations["patchTenantPolicy"];
+        trace?: never;
+    };
+    "/admin/v1/tenants/{id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List or search a tenant's members */
+        get: operations["listMembers"];
+        put?: never;
+        /** Add a member: a new user with an initial password, or an existing login */
+        post: operations["createMember"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/tenants/{id}/members/{member}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a member, with the state of their second factors */
+        get: operations["getMember"];
+        put?: never;
+        post?: never;
+        /** Take a member out of the tenant (the account stays; all its sessions end) */
+        delete: operations["removeMember"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/tenants/{id}/members/{member}/unlock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Unlock a member locked by wrong passwords or codes */
+        post: operations["unlockMember"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/tenants/{id}/members/{member}/reset-password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give a member an initial password (unlocks, signs out everywhere, to change at the next sign-in)
+         * @description Refused (`shared_account`) for an account that is also a member of another tenant.
+         */
+        post: operations["resetMemberPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/tenants/{id}/members/{member}/reset-second-factors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Switch off a member's second factors (a lost phone); signs out everywhere
+         * @description Refused (`shared_account`) for an account that is also a member of another tenant.
+         */
+        post: operations["resetMemberSecondFactors"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/tenants/{id}/members/{member}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Disable a member (signs out everywhere); never the acting admin
+         * @description Refused (`shared_account`) for an account that is also a member of another tenant: remove it from the tenant instead.
+         */
+        post: operations["disableMember"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/tenants/{id}/members/{member}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Enable a disabled member */
+        post: operations["enableMember"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/tenants/{id}/members/{member}/phone": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Replace or remove a member's phone number
+         * @description The new number is not a second factor until an SMS code proves it; replacing a proven number ends the member's trusted devices and sessions. Refused (`shared_account`) for an account that is also another tenant's: its number is the whole account's.
+         */
+        put: operations["setMemberPhone"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/tenants/{id}/members/{member}/role": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Make a member an admin of the tenant, or a plain member (the tenant keeps one admin) */
+        put: operations["setMemberRole"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/tenants/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A tenant's sign-in events and admin actions, newest first
+         * @description Sign-ins to the tenant, its members' failures and locks before a tenant was chosen, and its admins' actions.
+         */
+        get: operations["listTenantEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/admin/v1/users": {
@@ -695,6 +885,150 @@ export interface components {
                 en?: string;
             } | null;
         };
+        MembersPage: {
+            members: components["schemas"]["Member"][];
+            /** @description The `offset` of the next page; null on the last page */
+            nextOffset: number | null;
+        };
+        /** @description A member as their tenant's admins see them: nothing of the account's other tenants but that there are some */
+        Member: {
+            /** Format: uuid */
+            id: string;
+            login: string;
+            email: string | null;
+            name: string | null;
+            /** @description E.164 */
+            phone: string | null;
+            /** @description An SMS code proved the number: SMS is a usable second factor */
+            phoneVerified: boolean;
+            locale: string | null;
+            /** @enum {string} */
+            role: "member" | "admin";
+            disabled: boolean;
+            /** @description Locked by wrong passwords or codes (for good, or until `lockedUntil`) */
+            locked: boolean;
+            /**
+             * Format: date-time
+             * @description End of a temporary lockout
+             */
+            lockedUntil: string | null;
+            mustChangePassword: boolean;
+            hasPassword: boolean;
+            /** @description A member of another tenant too: its password, second factors and disabling are not this tenant's (refused with `shared_account`) */
+            shared: boolean;
+            /**
+             * Format: date-time
+             * @description Its first sign-in to this tenant
+             */
+            firstLoginAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        MemberCreated: {
+            member: components["schemas"]["Member"];
+            /** @description False: an existing account gained the membership */
+            created: boolean;
+            /** @description True: the account keeps its own password, the initial one was not used */
+            passwordIgnored: boolean;
+        };
+        /** @description A new member with an initial password, to change at the first sign-in. A login that exists already (in another tenant) only gains the membership: it keeps its own password and factors. */
+        NewMember: {
+            login: string;
+            /** Format: email */
+            email?: string | null;
+            name?: string | null;
+            phone?: string | null;
+            /** @enum {string|null} */
+            locale?: "fr" | "nl" | "de" | "en" | null;
+            password: string;
+            /**
+             * @default member
+             * @enum {string}
+             */
+            role: "member" | "admin";
+        };
+        /** @description A member as their tenant's admins see them: nothing of the account's other tenants but that there are some */
+        MemberDetail: components["schemas"]["Member"] & {
+            secondFactors: components["schemas"]["SecondFactorStatus"];
+        };
+        /** @description A user's second factors */
+        SecondFactorStatus: {
+            /** @description The phone number is proven by an SMS code */
+            sms: boolean;
+            /** @description A confirmed authenticator app */
+            totp: boolean;
+            /** @description Unused recovery codes */
+            recoveryCodesRemaining: number;
+            /** @description Browsers that skip the second factor (neither revoked nor expired) */
+            trustedDevices: number;
+            /** @description Passkeys that can sign in (not flagged as cloned) */
+            passkeys: number;
+        };
+        MemberPasswordReset: {
+            /** @description An initial password the member must change at the next sign-in */
+            password: string;
+        };
+        MemberPhone: {
+            /** @description A Belgian mobile number, to be proven by an SMS code at the next sign-in; null removes it */
+            phone: string | null;
+        };
+        MemberRole: {
+            /** @enum {string} */
+            role: "member" | "admin";
+        };
+        TenantEventsPage: {
+            events: components["schemas"]["Event"][];
+            /** @description The `before` of the next (older) page; null on the last page */
+            next: string | null;
+        };
+        Event: {
+            id: number;
+            /** Format: date-time */
+            at: string;
+            /**
+             * @example login.success
+             * @example login.failure
+             * @example account.locked
+             * @example account.unlocked
+             * @example admin.user_created
+             * @example admin.password_reset
+             * @example admin.second_factors_reset
+             * @example admin.device_revoked
+             * @example admin.recovery_codes_regenerated
+             * @example passkey.created
+             * @example passkey.renamed
+             * @example passkey.removed
+             * @example passkey.clone_suspected
+             * @example admin.keys_rotated
+             */
+            type: string;
+            /** Format: uuid */
+            userId?: string | null;
+            tenantId?: string | null;
+            clientId?: string | null;
+            ip?: string | null;
+            userAgent?: string | null;
+            method?: string | null;
+            details?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * @description Set on an admin action (an audit row): an operator client (`clientId`) or a tenant admin (`actorUserId`)
+             * @enum {string|null}
+             */
+            actorType?: "operator" | "tenant_admin" | null;
+            /**
+             * Format: uuid
+             * @description The tenant admin who acted
+             */
+            actorUserId?: string | null;
+            /**
+             * @description What an admin action was on
+             * @enum {string|null}
+             */
+            targetType?: "user" | "tenant" | "client" | "key" | null;
+            targetId?: string | null;
+        };
         /** @description A user as the API shows it: never the password hash */
         User: {
             /** Format: uuid */
@@ -784,67 +1118,6 @@ export interface components {
         PasswordReset: {
             /** @description An initial password the user must change at the next sign-in */
             password: string;
-        };
-        Event: {
-            id: number;
-            /** Format: date-time */
-            at: string;
-            /**
-             * @example login.success
-             * @example login.failure
-             * @example account.locked
-             * @example account.unlocked
-             * @example admin.user_created
-             * @example admin.password_reset
-             * @example admin.second_factors_reset
-             * @example admin.device_revoked
-             * @example admin.recovery_codes_regenerated
-             * @example passkey.created
-             * @example passkey.renamed
-             * @example passkey.removed
-             * @example passkey.clone_suspected
-             * @example admin.keys_rotated
-             */
-            type: string;
-            /** Format: uuid */
-            userId?: string | null;
-            tenantId?: string | null;
-            clientId?: string | null;
-            ip?: string | null;
-            userAgent?: string | null;
-            method?: string | null;
-            details?: {
-                [key: string]: unknown;
-            } | null;
-            /**
-             * @description Set on an admin action (an audit row): an operator client (`clientId`) or a tenant admin (`actorUserId`)
-             * @enum {string|null}
-             */
-            actorType?: "operator" | "tenant_admin" | null;
-            /**
-             * Format: uuid
-             * @description The tenant admin who acted
-             */
-            actorUserId?: string | null;
-            /**
-             * @description What an admin action was on
-             * @enum {string|null}
-             */
-            targetType?: "user" | "tenant" | "client" | "key" | null;
-            targetId?: string | null;
-        };
-        /** @description A user's second factors */
-        SecondFactorStatus: {
-            /** @description The phone number is proven by an SMS code */
-            sms: boolean;
-            /** @description A confirmed authenticator app */
-            totp: boolean;
-            /** @description Unused recovery codes */
-            recoveryCodesRemaining: number;
-            /** @description Browsers that skip the second factor (neither revoked nor expired) */
-            trustedDevices: number;
-            /** @description Passkeys that can sign in (not flagged as cloned) */
-            passkeys: number;
         };
         /** @description A browser remembered after a second factor; never its token */
         TrustedDevice: {
@@ -1047,7 +1320,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description The access token lacks the admin scope (`insufficient_scope`) */
+        /** @description The access token lacks the scope (`insufficient_scope`), or a tenant admin acts outside the tenant of their sign-in or is no longer its admin (`forbidden`) */
         Forbidden: {
             headers: {
                 [name: string]: unknown;
@@ -1065,7 +1338,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Already exists, or still in use */
+        /** @description Already exists, or still in use (`conflict`); an account shared with another tenant (`shared_account`) */
         Conflict: {
             headers: {
                 [name: string]: unknown;
@@ -1310,6 +1583,392 @@ export interface operations {
             404: components["responses"]["NotFound"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["NotJson"];
+        };
+    };
+    listMembers: {
+        parameters: {
+            query?: {
+                /** @description Only members whose login, e-mail or name contains this */
+                search?: string;
+                /** @description At most this many (1-200, default 50) */
+                limit?: number;
+                /** @description Skip this many */
+                offset?: number | null;
+            };
+            header?: never;
+            path: {
+                /** @description Tenant id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Members by login */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MembersPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    createMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewMember"];
+            };
+        };
+        responses: {
+            /** @description Added */
+            201: {
+                headers: {
+                    /** @description The new resource */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberCreated"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["NotJson"];
+        };
+    };
+    getMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id */
+                id: string;
+                /** @description Member id (uuid) or login */
+                member: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The member */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberDetail"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    removeMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id */
+                id: string;
+                /** @description Member id (uuid) or login */
+                member: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    unlockMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id */
+                id: string;
+                /** @description Member id (uuid) or login */
+                member: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The member */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Member"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    resetMemberPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id */
+                id: string;
+                /** @description Member id (uuid) or login */
+                member: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberPasswordReset"];
+            };
+        };
+        responses: {
+            /** @description The member */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Member"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["NotJson"];
+        };
+    };
+    resetMemberSecondFactors: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id */
+                id: string;
+                /** @description Member id (uuid) or login */
+                member: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The member */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Member"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    disableMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id */
+                id: string;
+                /** @description Member id (uuid) or login */
+                member: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The member */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Member"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    enableMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id */
+                id: string;
+                /** @description Member id (uuid) or login */
+                member: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The member */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Member"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    setMemberPhone: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id */
+                id: string;
+                /** @description Member id (uuid) or login */
+                member: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberPhone"];
+            };
+        };
+        responses: {
+            /** @description The member */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Member"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["NotJson"];
+        };
+    };
+    setMemberRole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id */
+                id: string;
+                /** @description Member id (uuid) or login */
+                member: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberRole"];
+            };
+        };
+        responses: {
+            /** @description The member */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Member"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["NotJson"];
+        };
+    };
+    listTenantEvents: {
+        parameters: {
+            query?: {
+                /** @description At most this many (1-200, default 50) */
+                limit?: number;
+                /** @description The `next` of the previous page */
+                before?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Tenant id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Events, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantEventsPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
         };
     };
     listUsers: {
