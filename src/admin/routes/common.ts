@@ -51,6 +51,7 @@ export const eventSchema = z
         'passkey.removed',
         'passkey.clone_suspected',
         'admin.keys_rotated',
+        'admin.client_secret_rotated',
       ],
     }),
     userId: z.string().nullable().optional().openapi({ format: 'uuid' }),
