@@ -80,7 +80,7 @@ export async function createSesam(settings: Settings, logger: Logger = createLog
   const web = createHttpServer(settings, stores, host, [
     journeyRouter(services),
     accountPortalRouter(settings, stores, repos, domain, services, localOrigin),
-    adminRouter({ directory, events: repos.eventsRepo, provider, rotateKeys, logger, issuer: settings.issuer, db, credentials }),
+    adminRouter({ directory, events: repos.eventsRepo, provider, rotateKeys, logger, issuer: settings.issuer, db, credentials, registration: repos.registration }),
   ], logger);
 
   // Expired rows of the SQL stores are swept now and then (Redis expires its own), and events past their retention.

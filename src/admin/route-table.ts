@@ -7,10 +7,11 @@ import { tenantRoutes } from './routes/tenants.js';
 import { userRoutes } from './routes/users.js';
 import { secondFactorRoutes } from './routes/second-factors.js';
 import { clientRoutes } from './routes/clients.js';
+import { registrationRoutes } from './routes/registration.js';
 import { keyRoutes } from './routes/keys.js';
 import { eventRoutes } from './routes/events.js';
 import { auditRoutes } from './routes/audit.js';
 
 export const API_PREFIX = '/v1';
 
-export const adminRoutes: readonly AdminRoute[] = [...tenantRoutes, ...userRoutes, ...secondFactorRoutes, ...clientRoutes, ...keyRoutes, ...eventRoutes, ...auditRoutes];
+export const adminRoutes: readonly AdminRoute[] = [...tenantRoutes, ...userRoutes, ...secondFactorRoutes, ...clientRoutes, ...registrationRoutes, ...keyRoutes, ...eventRoutes, ...auditRoutes];

@@ -11,6 +11,7 @@ import type { Credentials } from '../domain/credentials.js';
 import type { EventsRepository } from '../repositories/events-repository.js';
 import type { EventRecord } from '../model/types.js';
 import type { AdminState } from './auth.js';
+import type { DynamicRegistration } from '../oidc/registration.js';
 
 export interface AdminRouterDeps {
   directory: Directory;
@@ -23,6 +24,8 @@ export interface AdminRouterDeps {
   db: Queryable;
   /** The writer of credentials: second factors (status, reset, trusted devices, recovery codes, passkeys). */
   credentials: Credentials;
+  /** Dynamic client registration: whether it is on, and the initial access tokens operators mint. */
+  registration: Pick<DynamicRegistration, 'enabled' | 'mint' | 'find' | 'revoke'>;
 }
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
