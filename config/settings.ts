@@ -63,6 +63,11 @@ const schema = z.object({
   DEFAULT_LOCALE: z.enum(['fr', 'nl', 'de', 'en']).default('fr'),
   CLIENT_CACHE_SECONDS: int(0, 3600).default(5),
   /**
+   * Dynamic client registration (RFC 7591/7592): `off`, or open to holders of an initial access
+   * token an operator minted through the admin API. Never open to anyone.
+   */
+  DYNAMIC_REGISTRATION: z.enum(['off', 'initial-access-token']).default('off'),
+  /**
    * Where SMS go: the SMS_OUTBOX file, the log, or an HTTP gateway. Default: outbox if set, else
    * console, except with an https ISSUER: the console writes codes to the log, so it must be chosen.
    */
@@ -177,6 +182,8 @@ export type Settings = Readonly<{
   argon2Concurrency?: number;
   defaultLocale: 'fr' | 'nl' | 'de' | 'en';
   clientCacheSeconds: number;
+  /** Dynamic client registration: off, or with an initial access token minted by an operator. */
+  dynamicRegistration: 'off' | 'initial-access-token';
   sms: Readonly<{
     transport: 'outbox' | 'console' | 'http';
     httpUrl?: string;
@@ -267,6 +274,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     argon2Concurrency: s.ARGON2_CONCURRENCY,
     defaultLocale: s.DEFAULT_LOCALE,
     clientCacheSeconds: s.CLIENT_CACHE_SECONDS,
+    dynamicRegistration: s.DYNAMIC_REGISTRATION,
     sms: Object.freeze({
       transport: smsTransport,
       httpUrl: s.SMS_HTTP_URL,

@@ -89,6 +89,7 @@ export async function createSesam(settings: Settings, logger: Logger = createLog
       tenantAdministration: domain.tenantAdministration,
       grantTenant: async (grantId) => (await loadGrantContext(kv, grantId))?.tenantId ?? null,
       sessionProof: sessionProof(provider, credentials),
+      registration: repos.registration,
     }),
   ], logger);
 

@@ -44,7 +44,7 @@ const ERROR_RESPONSES: Record<ErrorStatus | 401 | 403, { name: string; descripti
   409: { name: 'Conflict', description: 'Already exists, or still in use (`conflict`); an account shared with another tenant (`shared_account`)' },
   413: { name: 'TooLarge', description: 'Body larger than 256kb' },
   415: { name: 'NotJson', description: 'A body that is not application/json' },
-  501: { name: 'NotImplemented', description: 'This server was built without the feature (`not_implemented`)' },
+  501: { name: 'NotImplemented', description: 'The feature is switched off on this server, or it was built without it (`not_implemented`)' },
 };
 
 const json = (schema: z.ZodType) => ({ 'application/json': { schema } });

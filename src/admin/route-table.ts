@@ -8,10 +8,21 @@ import { tenantMemberRoutes } from './routes/tenant-members.js';
 import { userRoutes } from './routes/users.js';
 import { secondFactorRoutes } from './routes/second-factors.js';
 import { clientRoutes } from './routes/clients.js';
+import { registrationRoutes } from './routes/registration.js';
 import { keyRoutes } from './routes/keys.js';
 import { eventRoutes } from './routes/events.js';
 import { auditRoutes } from './routes/audit.js';
 
 export const API_PREFIX = '/v1';
 
-export const adminRoutes: readonly AdminRoute[] = [...tenantRoutes, ...tenantMemberRoutes, ...userRoutes, ...secondFactorRoutes, ...clientRoutes, ...keyRoutes, ...eventRoutes, ...auditRoutes];
+export const adminRoutes: readonly AdminRoute[] = [
+  ...tenantRoutes,
+  ...tenantMemberRoutes,
+  ...userRoutes,
+  ...secondFactorRoutes,
+  ...clientRoutes,
+  ...registrationRoutes,
+  ...keyRoutes,
+  ...eventRoutes,
+  ...auditRoutes,
+];

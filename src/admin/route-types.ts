@@ -13,6 +13,7 @@ import type { EventRecord } from '../model/types.js';
 import type { AdminScope, AdminState } from './auth.js';
 import type { SessionProof } from '../oidc/session-proof.js';
 import type { TenantAdmin, TenantAdministration } from '../domain/tenant-administration.js';
+import type { DynamicRegistration } from '../oidc/registration.js';
 
 export interface AdminRouterDeps {
   directory: Directory;
@@ -31,6 +32,8 @@ export interface AdminRouterDeps {
   grantTenant: (grantId: string) => Promise<string | null>;
   /** The sign-in behind a tenant admin's token proved their second factor, if they have one. */
   sessionProof: SessionProof;
+  /** Dynamic client registration: whether it is on, and the initial access tokens operators mint. */
+  registration: Pick<DynamicRegistration, 'enabled' | 'mint' | 'find' | 'revoke'>;
 }
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';

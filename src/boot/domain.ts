@@ -20,6 +20,7 @@ import { FactorsRepository } from '../repositories/factors-repository.js';
 import { DevicesRepository } from '../repositories/devices-repository.js';
 import { PasskeysRepository } from '../repositories/passkeys-repository.js';
 import { ClientCache } from '../oidc/client-cache.js';
+import { DynamicRegistration } from '../oidc/registration.js';
 import { AccountSessions } from '../oidc/account-sessions.js';
 import { accountIndex } from '../oidc/adapters/account-index.js';
 import { EventLog } from '../domain/events.js';
@@ -51,6 +52,8 @@ export interface Repositories {
   passkeys: Passkeys;
   /** Password recovery by e-mail and the "password changed" mail (settings.mail), like the hasher needing only settings and stores. */
   passwordRecovery: PasswordRecovery;
+  /** Dynamic client registration (DYNAMIC_REGISTRATION): the engine's features and client writes, the admin API's initial access tokens. */
+  registration: DynamicRegistration;
 }
 
 export function openRepositories(settings: Settings, { db, redis, kv, cipher, keyring }: Stores, logger: Logger): Repositories {
@@ -59,6 +62,8 @@ export function openRepositories(settings: Settings, { db, redis, kv, cipher, ke
   const { rpId, rpName, origins } = settings.webauthn;
   const tenants = new TenantsRepository(db);
   const users = new UsersRepository(db);
+  const clients = new ClientsRepository(db, cipher);
+  const clientCache = new ClientCache(clients, settings.clientCacheSeconds);
   return {
     passwordRecovery: new PasswordRecovery({
       users,
@@ -74,7 +79,15 @@ export function openRepositories(settings: Settings, { db, redis, kv, cipher, ke
     users,
     tenants,
     tenantCache: new ReadCache((id) => tenants.find(id), settings.clientCacheSeconds),
-    clientCache: new ClientCache(new ClientsRepository(db, cipher), settings.clientCacheSeconds),
+    clientCache,
+    registration: new DynamicRegistration({
+      enabled: settings.dynamicRegistration !== 'off',
+      kv,
+      clients,
+      tenants,
+      events,
+      onClientChange: (id) => clientCache.forget(id),
+    }),
     eventsRepo,
     events,
     hasher: new PasswordHasher(settings.argon2, settings.argon2Concurrency),

@@ -20,10 +20,21 @@ import { ProviderHost } from '../oidc/provider-host.js';
 import { SessionMetaStore, recordSessionMeta } from '../oidc/session-meta.js';
 import { providerPages } from '../../interactions/views/provider-pages.js';
 
-const ERROR_EVENTS = ['grant.error', 'authorization.error', 'introspection.error', 'revocation.error', 'userinfo.error', 'end_session.error'] as const;
+const ERROR_EVENTS = [
+  'grant.error',
+  'authorization.error',
+  'introspection.error',
+  'revocation.error',
+  'userinfo.error',
+  'end_session.error',
+  'registration_create.error',
+  'registration_read.error',
+  'registration_update.error',
+  'registration_delete.error',
+] as const;
 
-export async function startEngine(settings: Settings, { db, redis, kv, cipher, cookieKeys }: Stores, { users, clientCache }: Repositories, logger: Logger): Promise<ProviderHost> {
-  const ClientAdapter = clientAdapterClass(clientCache);
+export async function startEngine(settings: Settings, { db, redis, kv, cipher, cookieKeys }: Stores, { users, clientCache, registration }: Repositories, logger: Logger): Promise<ProviderHost> {
+  const ClientAdapter = clientAdapterClass(clientCache, registration);
   const pages = providerPages(settings.defaultLocale);
 
   const host = new ProviderHost({
@@ -42,6 +53,7 @@ export async function startEngine(settings: Settings, { db, redis, kv, cipher, c
         renderError: pages.renderError,
         logoutSource: pages.logoutSource,
         postLogoutSuccessSource: pages.postLogoutSuccessSource,
+        registration: registration.features(),
       }),
       interactions: {
         url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
@@ -53,6 +65,7 @@ export async function startEngine(settings: Settings, { db, redis, kv, cipher, c
     onBuilt: (provider) => {
       // Where each sign-in came from (browser, address), for the account portal's list of sessions.
       provider.use(recordSessionMeta(new SessionMetaStore(kv), logger));
+      registration.listen(provider);
       provider.on('server_error', (_ctx, err) => logger.error({ err }, 'oidc server error'));
       for (const event of ERROR_EVENTS) {
         (provider as unknown as NodeJS.EventEmitter).on(event, (_ctx: unknown, err: { error?: string; error_detail?: string }) =>

@@ -220,7 +220,7 @@ export class Directory {
     let secret = authMethod === 'none' ? undefined : input.client_secret;
     let generatedSecret: string | undefined;
     if (authMethod !== 'none' && !secret) {
-      secret = generatedSecret = crypto.randomBytes(32).toString('base64url');
+      secret = generatedSecret = newClientSecret();
     }
     const metadata: Record<string, unknown> = {
       client_id: input.client_id,
@@ -246,6 +246,23 @@ export class Directory {
     const client = await this.clients.upsert({ ...existing, notice });
     this.deps.onClientChange?.(clientId);
     return client;
+  }
+
+  /**
+   * Gives a confidential client a new generated secret, returned this once. The engine compares
+   * one secret, so the old one stops working at once (on other instances within the client cache's
+   * delay); a public client has none to rotate.
+   */
+  async rotateClientSecret(clientId: string): Promise<{ client: ClientRecord; secret: string }> {
+    const existing = await this.clients.find(clientId);
+    if (!existing) throw new DirectoryError('not_found', `client ${clientId} does not exist`);
+    if ((existing.metadata.token_endpoint_auth_method ?? 'client_secret_basic') === 'none') {
+      throw new DirectoryError('conflict', `client ${clientId} is public (token_endpoint_auth_method none): it has no secret to rotate`);
+    }
+    const secret = newClientSecret();
+    const client = await this.clients.upsert({ ...existing, metadata: { ...existing.metadata, client_secret: secret } });
+    this.deps.onClientChange?.(clientId);
+    return { client, secret };
   }
 
   async deleteClient(clientId: string): Promise<void> {
@@ -321,6 +338,11 @@ export class Directory {
       u.tenants.some((m) => memberships.get(m.id) !== m.role)
     );
   }
+}
+
+/** A generated client secret: 256 random bits. */
+function newClientSecret(): string {
+  return crypto.randomBytes(32).toString('base64url');
 }
 
 function sortKeys(o: Record<string, unknown>): Record<string, unknown> {

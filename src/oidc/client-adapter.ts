@@ -1,11 +1,13 @@
 /**
  * Serves the provider's `Client` model from the clients table (operators register apps through
- * the admin API or the import file), through the short-lived registration cache.
+ * the admin API or the import file), through the short-lived registration cache. The engine
+ * writes through it only for dynamic registration (RFC 7591/7592), which `registration` guards.
  */
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { ClientCache } from './client-cache.js';
+import type { DynamicRegistration } from './registration.js';
 
-export function clientAdapterClass(cache: ClientCache) {
+export function clientAdapterClass(cache: ClientCache, registration: Pick<DynamicRegistration, 'store' | 'remove'>) {
   return class ClientAdapter implements Adapter {
     constructor(readonly name: string) {}
 
@@ -14,9 +16,15 @@ export function clientAdapterClass(cache: ClientCache) {
       return record ? ({ ...record.metadata, client_id: record.clientId } as AdapterPayload) : undefined;
     }
 
-    // Registrations change through the admin API only, never through the engine.
-    async upsert(): Promise<void> {}
-    async destroy(): Promise<void> {}
+    // Operators change registrations through the Directory; the engine only for dynamic registration.
+    async upsert(id: string, payload: AdapterPayload): Promise<void> {
+      await registration.store(id, payload as Record<string, unknown>);
+    }
+
+    async destroy(id: string): Promise<void> {
+      await registration.remove(id);
+    }
+
     async consume(): Promise<void> {}
     async findByUid(): Promise<undefined> {
       return undefined;

@@ -73,6 +73,8 @@ export interface ConfigurationInput {
   renderError: NonNullable<Configuration['renderError']>;
   logoutSource: (ctx: KoaContextWithOIDC, form: string) => Promise<void>;
   postLogoutSuccessSource: (ctx: KoaContextWithOIDC) => Promise<void>;
+  /** Dynamic client registration and its management (off unless DYNAMIC_REGISTRATION; see registration.ts). */
+  registration?: Pick<NonNullable<Configuration['features']>, 'registration' | 'registrationManagement'>;
 }
 
 export function providerConfiguration(input: ConfigurationInput): Configuration {
@@ -117,6 +119,7 @@ export function providerConfiguration(input: ConfigurationInput): Configuration 
       backchannelLogout: { enabled: true },
       resourceIndicators: { enabled: false },
       rpInitiatedLogout: { enabled: true, logoutSource: input.logoutSource, postLogoutSuccessSource: input.postLogoutSuccessSource },
+      ...input.registration,
     },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     ttl: {

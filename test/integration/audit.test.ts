@@ -23,7 +23,7 @@ interface Answer {
 
 interface Expected {
   type: string;
-  targetType: 'user' | 'tenant' | 'client' | 'key';
+  targetType: 'user' | 'tenant' | 'client' | 'key' | 'initial_token';
   targetId?: string;
 }
 
@@ -32,7 +32,8 @@ describe('audit trail (PostgreSQL)', () => {
   let token: string;
 
   beforeAll(async () => {
-    server = await startTestServer({ backend: 'postgres', redis: false });
+    // Dynamic registration on: its initial-access-token routes are walked too.
+    server = await startTestServer({ backend: 'postgres', redis: false, env: { DYNAMIC_REGISTRATION: 'initial-access-token' } });
     token = await adminToken(server);
   });
   afterAll(async () => {
@@ -54,6 +55,7 @@ describe('audit trail (PostgreSQL)', () => {
   describe('every mutating route records actor, target and origin', () => {
     let userId: string;
     let memberId: string;
+    let iatId: string;
     const devices = () => new TrustedDevices(new DevicesRepository(server.sesam.db));
     const passkeys = () => new PasskeysRepository(server.sesam.db);
     const newPasskey = () =>
@@ -192,6 +194,22 @@ describe('audit trail (PostgreSQL)', () => {
           { type: 'admin.client_updated', targetType: 'client', targetId: 'walk-put' },
         ];
       }],
+      ['rotateClientSecret', async () => {
+        const confidential = { client_id: 'walk-secret', token_endpoint_auth_method: 'client_secret_basic', redirect_uris: ['https://walk.example/cb'] };
+        expect((await api('POST', '/clients', confidential)).status).toBe(201);
+        expect((await api('POST', '/clients/walk-secret/rotate-secret')).status).toBe(200);
+        return [{ type: 'admin.client_secret_rotated', targetType: 'client', targetId: 'walk-secret' }];
+      }],
+      ['createInitialAccessToken', async () => {
+        const res = await api('POST', '/initial-access-tokens', { tenants: ['acme'] });
+        expect(res.status).toBe(201);
+        iatId = res.body.id;
+        return [{ type: 'admin.initial_access_token_created', targetType: 'initial_token', targetId: iatId }];
+      }],
+      ['revokeInitialAccessToken', async () => {
+        expect((await api('DELETE', `/initial-access-tokens/${iatId}`)).status).toBe(204);
+        return [{ type: 'admin.initial_access_token_revoked', targetType: 'initial_token', targetId: iatId }];
+      }],
       ['putClientNotice', async () => {
         expect((await api('PUT', '/clients/walk-app/notice', { en: 'Maintenance on Sunday.' })).status).toBe(200);
         return [{ type: 'admin.client_updated', targetType: 'client', targetId: 'walk-app' }];
@@ -326,6 +344,13 @@ describe('audit trail (PostgreSQL)', () => {
       const putNew = await api('PUT', '/clients/vault-put', { client_secret: s3, token_endpoint_auth_method: 'client_secret_basic', redirect_uris: ['https://vault.example/cb'] });
       expect(putNew.status).toBe(201);
       expect((await api('PUT', '/clients/vault-app/notice', { en: 'Never share your code.' })).status).toBe(200);
+      // Rotation by Sesam: the new secret is in the answer only; an initial access token likewise.
+      const rotated = await api('POST', '/clients/vault-app/rotate-secret');
+      expect(typeof rotated.body.client_secret).toBe('string');
+      secrets.push(rotated.body.client_secret);
+      const iat = await api('POST', '/initial-access-tokens', { tenants: ['vault'] });
+      expect(typeof iat.body.token).toBe('string');
+      secrets.push(iat.body.token);
 
       const p1 = `Initial-${crypto.randomBytes(12).toString('hex')}`;
       const p2 = `Reset-${crypto.randomBytes(12).toString('hex')}`;
@@ -350,7 +375,8 @@ describe('audit trail (PostgreSQL)', () => {
         const leaks = dump.filter((d) => d.includes(secret));
         expect({ secret: secret.slice(0, 12), leaks }).toEqual({ secret: secret.slice(0, 12), leaks: [] });
       }
-      expect(dump.join('\n')).not.toMatch(/\$argon2|client_secret|"password"/);
+      // No such field anywhere (the event type admin.client_secret_rotated names one, unquoted).
+      expect(dump.join('\n')).not.toMatch(/\$argon2|"client_secret"|"password"/);
       const trail = JSON.stringify((await api('GET', '/tenants/vault/audit?limit=200')).body);
       for (const secret of secrets) expect(trail).not.toContain(secret);
       expect(trail).toContain('admin.password_reset');

@@ -8,6 +8,8 @@ describe('settings', () => {
     expect(s.issuer).toBe('http://localhost:3000');
     expect(s.databaseUrl).toBeUndefined();
     expect(s.argon2).toEqual({ memoryCost: 19456, timeCost: 2, parallelism: 1 });
+    expect(s.dynamicRegistration).toBe('off');
+    expect(loadSettings({ DYNAMIC_REGISTRATION: 'initial-access-token' }).dynamicRegistration).toBe('initial-access-token');
   });
 
   it('derives the issuer from the port', () => {
@@ -34,6 +36,8 @@ describe('settings', () => {
     ['WEBAUTHN_RP_NAME', 'x'.repeat(65)],
     ['PASSKEY_OFFER_SKIP_DAYS', '0'],
     ['PASSKEY_OFFER_SKIP_DAYS', '401'],
+    // Registration is never open: only with an initial access token, or off.
+    ['DYNAMIC_REGISTRATION', 'open'],
   ])('refuses a bad %s with one line naming it', (name, value) => {
     let error: unknown;
     try {

@@ -31,6 +31,9 @@ const clientSchema = z
 const clientWithSecret = clientSchema
   .extend({ client_secret: z.string().optional().openapi({ description: 'Present only when Sesam generated the secret: shown this once' }) })
   .openapi('ClientWithSecret', { description: 'A client app, with its secret when Sesam generated one' });
+const clientWithNewSecret = clientSchema
+  .extend({ client_secret: z.string().openapi({ description: 'The new secret: shown this once' }) })
+  .openapi('ClientWithNewSecret', { description: 'A client app with its new secret' });
 const clientInput = clientInputSchema.meta({
   id: 'ClientInput',
   description:
@@ -120,6 +123,26 @@ export const clientRoutes: AdminRoute[] = [
       await audit({ type: existing ? 'admin.client_updated' : 'admin.client_created', targetType: 'client', targetId: client.clientId, details: { client: client.clientId } });
       const view = withSecret(clientView(client), generatedSecret);
       return existing ? { body: view } : { status: 201, location: location(client.clientId), body: view };
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/clients/:id/rotate-secret',
+    operationId: 'rotateClientSecret',
+    summary: "Rotate a client app's secret",
+    description:
+      'Gives a confidential client a new generated secret, shown this once. The old secret stops working at once (on other instances within CLIENT_CACHE_SECONDS); ' +
+      'tokens already issued stay valid until they expire. A public client (`token_endpoint_auth_method` `none`) has no secret: 409.',
+    tags: ['clients'],
+    scope: 'admin',
+    audit: ['admin.client_secret_rotated'],
+    params,
+    answers: { 200: { description: 'The client with its new secret, this once', schema: clientWithNewSecret } },
+    errors: [404, 409],
+    handle: async ({ params: p, deps: { directory }, audit }) => {
+      const { client, secret } = await directory.rotateClientSecret(p.id);
+      await audit({ type: 'admin.client_secret_rotated', targetType: 'client', targetId: client.clientId, details: { client: client.clientId } });
+      return { body: { ...clientView(client), client_secret: secret } };
     },
   }),
   route({

@@ -52,6 +52,9 @@ export const eventSchema = z
         'passkey.removed',
         'passkey.clone_suspected',
         'admin.keys_rotated',
+        'admin.client_secret_rotated',
+        'admin.initial_access_token_created',
+        'client.registered',
       ],
     }),
     userId: z.string().nullable().optional().openapi({ format: 'uuid' }),
@@ -67,7 +70,7 @@ export const eventSchema = z
       .optional()
       .openapi({ description: 'Set on an admin action (an audit row): an operator client (`clientId`) or a tenant admin (`actorUserId`)' }),
     actorUserId: z.string().nullable().optional().openapi({ format: 'uuid', description: 'The tenant admin who acted' }),
-    targetType: z.enum(['user', 'tenant', 'client', 'key']).nullable().optional().openapi({ description: 'What an admin action was on' }),
+    targetType: z.enum(['user', 'tenant', 'client', 'key', 'initial_token']).nullable().optional().openapi({ description: 'What an admin action was on' }),
     targetId: z.string().nullable().optional(),
   })
   .openapi('Event');

@@ -524,6 +524,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/v1/clients/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate a client app's secret
+         * @description Gives a confidential client a new generated secret, shown this once. The old secret stops working at once (on other instances within CLIENT_CACHE_SECONDS); tokens already issued stay valid until they expire. A public client (`token_endpoint_auth_method` `none`) has no secret: 409.
+         */
+        post: operations["rotateClientSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/v1/clients/{id}/notice": {
         parameters: {
             query?: never;
@@ -540,6 +560,47 @@ export interface paths {
         post?: never;
         /** Remove a client app's notice */
         delete: operations["deleteClientNotice"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/initial-access-tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mint an initial access token for dynamic client registration
+         * @description An app registers itself (RFC 7591) at the registration endpoint with this token, as many times as `maxClients` allows until it expires, and gets a registration access token to read, update or delete its registration (RFC 7592). Such a client is never first-party, never has the `admin` scope or the client_credentials grant, and serves the tenants named here. Needs DYNAMIC_REGISTRATION=initial-access-token (else 501).
+         */
+        post: operations["createInitialAccessToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/initial-access-tokens/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get an initial access token (without its value) */
+        get: operations["getInitialAccessToken"];
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an initial access token
+         * @description No client registers with it any more; the clients it registered stay (delete them under /clients).
+         */
+        delete: operations["revokeInitialAccessToken"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1000,6 +1061,9 @@ export interface components {
              * @example passkey.removed
              * @example passkey.clone_suspected
              * @example admin.keys_rotated
+             * @example admin.client_secret_rotated
+             * @example admin.initial_access_token_created
+             * @example client.registered
              */
             type: string;
             /** Format: uuid */
@@ -1026,7 +1090,7 @@ export interface components {
              * @description What an admin action was on
              * @enum {string|null}
              */
-            targetType?: "user" | "tenant" | "client" | "key" | null;
+            targetType?: "user" | "tenant" | "client" | "key" | "initial_token" | null;
             targetId?: string | null;
         };
         /** @description A user as the API shows it: never the password hash */
@@ -1263,12 +1327,59 @@ export interface components {
                 en?: string;
             } | null;
         };
+        /** @description A client app with its new secret */
+        ClientWithNewSecret: components["schemas"]["Client"] & ({
+            /** @description The new secret: shown this once */
+            client_secret: string;
+        } & {
+            [key: string]: unknown;
+        });
         /** @description A short plain-text notice shown beside the sign-in, per language (at most 500 characters each) */
         Notice: {
             fr?: string;
             nl?: string;
             de?: string;
             en?: string;
+        };
+        /** @description A new initial access token, with its value this once */
+        MintedInitialAccessToken: components["schemas"]["InitialAccessToken"] & {
+            /** @description The initial access token: shown this once. The app sends it as `Authorization: Bearer <token>` to `registrationEndpoint` */
+            token: string;
+            /**
+             * Format: uri
+             * @description Where the app registers (RFC 7591)
+             */
+            registrationEndpoint: string;
+        };
+        /** @description An initial access token, without its value */
+        InitialAccessToken: {
+            /** @description Names the token in the audit trail and for revocation; not the token */
+            id: string;
+            /** Format: date-time */
+            expiresAt: string;
+            maxClients: number;
+            /** @description Clients registered with it so far */
+            used: number;
+            /** @description The tenants its clients serve; null: every tenant */
+            tenants: string[] | null;
+        };
+        /** @description The terms of an initial access token; every field has a default */
+        InitialAccessTokenInput: {
+            /**
+             * @description Seconds until it expires (60 to 2592000, 30 days; default 86400, a day)
+             * @default 86400
+             */
+            expiresIn: number;
+            /**
+             * @description How many clients it may register (1-1000, default 1)
+             * @default 1
+             */
+            maxClients: number;
+            /**
+             * @description The tenants the clients it registers serve; absent or null: every tenant
+             * @default null
+             */
+            tenants: string[] | null;
         };
         SigningKey: {
             kid: string;
@@ -1365,7 +1476,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description This server was built without the feature (`not_implemented`) */
+        /** @description The feature is switched off on this server, or it was built without it (`not_implemented`) */
         NotImplemented: {
             headers: {
                 [name: string]: unknown;
@@ -2577,6 +2688,33 @@ export interface operations {
             404: components["responses"]["NotFound"];
         };
     };
+    rotateClientSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description client_id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The client with its new secret, this once */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientWithNewSecret"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
     putClientNotice: {
         parameters: {
             query?: never;
@@ -2634,6 +2772,91 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+        };
+    };
+    createInitialAccessToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InitialAccessTokenInput"];
+            };
+        };
+        responses: {
+            /** @description Minted; the token is in the answer, this once */
+            201: {
+                headers: {
+                    /** @description The new resource */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MintedInitialAccessToken"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["NotJson"];
+            501: components["responses"]["NotImplemented"];
+        };
+    };
+    getInitialAccessToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id of an initial access token (a hash of it, not the token) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Its terms and how many clients it registered */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InitialAccessToken"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            501: components["responses"]["NotImplemented"];
+        };
+    };
+    revokeInitialAccessToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id of an initial access token (a hash of it, not the token) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            501: components["responses"]["NotImplemented"];
         };
     };
     listKeys: {
