@@ -13,7 +13,7 @@ import type { Browser } from 'playwright-core';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { tmpDir } from '../helpers/stores.js';
 import { runSesam, type CliResult } from '../helpers/cli.js';
-import { fillIdentifier, fillPassword, launchBrowser, submit } from '../helpers/browser.js';
+import { fillIdentifier, fillPassword, launchBrowser } from '../helpers/browser.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const NODE = path.join(ROOT, 'node_modules/.bin/node');
@@ -75,7 +75,7 @@ describe('sesam login: a tenant admin on the CLI', () => {
     await page.goto(url);
     await fillIdentifier(page, user);
     await fillPassword(page, PASSWORD);
-    await Promise.all([page.waitForURL((u) => u.hostname === '127.0.0.1' && u.pathname === '/callback'), submit(page)]);
+    await page.waitForURL((u) => u.hostname === '127.0.0.1' && u.pathname === '/callback');
     expect(await page.textContent('body')).toContain('Signed in');
     await context.close();
     const code = await ended;
@@ -118,7 +118,7 @@ describe('sesam login: a tenant admin on the CLI', () => {
   it("refuses the operator's commands and another tenant", async () => {
     const users = await sesam('users', 'list');
     expect(users.code).toBe(1);
-    expect(users.stderr).toContain('insufficient');
+    expect(users.stderr).toContain('lacks the admin scope');
     const beta = await sesam('members', 'list', '--tenant', 'beta');
     expect(beta.code).toBe(1);
     expect(beta.stderr).toContain('acme only');
@@ -132,9 +132,9 @@ describe('sesam login: a tenant admin on the CLI', () => {
     expect(fs.existsSync(path.join(configDir, 'sign-in.json'))).toBe(false);
     const res = await fetch(`${server.url}/admin/v1/tenants/acme/members`, { headers: { authorization: `Bearer ${token}` } });
     expect(res.status).toBe(401);
-    const after = await sesam('members', 'list');
+    const after = await sesam('members', 'list', '--tenant', 'acme');
     expect(after.code).toBe(1);
-    expect(after.stderr).toMatch(/sesam login|admin credentials/);
+    expect(after.stderr).toContain('no admin credentials: run sesam login');
   });
 
   it("a plain member's sign-in succeeds but acts in nothing", async () => {

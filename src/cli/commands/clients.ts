@@ -89,4 +89,45 @@ export function registerClients(program: Command, ctx: Context): void {
     await completed(api().DELETE('/admin/v1/clients/{id}', byId(id)));
     done(wantsJson(cmd), { deleted: 'client', id }, `deleted client ${id}`);
   });
+
+  leaf(clients, 'rotate-secret <client_id>', "give a confidential client a new secret (shown once); the old one stops working").action(
+    async (id: string, _opts: object, cmd: Command) => {
+      const c = await answer(api().POST('/admin/v1/clients/{id}/rotate-secret', byId(id)));
+      show(wantsJson(cmd), c, () => {
+        out(`rotated the secret of client ${c.client_id}`);
+        out(`client_secret: ${c.client_secret}   (shown this once: keep it now)`);
+      });
+    },
+  );
+
+  const tokens = clients.command('initial-token').description('initial access tokens for dynamic client registration (RFC 7591; DYNAMIC_REGISTRATION=initial-access-token)');
+
+  leaf(tokens, 'create', 'mint an initial access token an app registers itself with (shown once)')
+    .option('--expires-in <seconds>', 'seconds until it expires (60 to 2592000; default a day)')
+    .option('--max-clients <n>', 'how many clients it may register (1-1000; default 1)')
+    .option('--tenant <id>', 'a tenant the clients it registers serve (repeat; default every tenant)', collect)
+    .action(async (opts: { expiresIn?: string; maxClients?: string; tenant?: string[] }, cmd: Command) => {
+      // Only what was given: the server fills in its defaults.
+      const body = {
+        ...(opts.expiresIn === undefined ? {} : { expiresIn: Number(opts.expiresIn) }),
+        ...(opts.maxClients === undefined ? {} : { maxClients: Number(opts.maxClients) }),
+        ...(opts.tenant ? { tenants: opts.tenant } : {}),
+      } as Schemas['InitialAccessTokenInput'];
+      const t = await answer(api().POST('/admin/v1/initial-access-tokens', { body }));
+      show(wantsJson(cmd), t, () => {
+        fields({ ...t, tenants: t.tenants ?? 'every tenant' }, ['id', 'expiresAt', 'maxClients', 'tenants', 'registrationEndpoint']);
+        out(`token: ${t.token}   (shown this once: give it to the app, which sends it as Bearer to the registration endpoint)`);
+      });
+    });
+
+  leaf(tokens, 'get <id>', 'show an initial access token (not its value): expiry, clients registered with it').action(async (id: string, _opts: object, cmd: Command) => {
+    show(wantsJson(cmd), await answer(api().GET('/admin/v1/initial-access-tokens/{id}', byId(id))), (t) =>
+      fields({ ...t, tenants: t.tenants ?? 'every tenant' }, ['id', 'expiresAt', 'maxClients', 'used', 'tenants']),
+    );
+  });
+
+  leaf(tokens, 'revoke <id>', 'revoke an initial access token: it registers no more clients').action(async (id: string, _opts: object, cmd: Command) => {
+    await completed(api().DELETE('/admin/v1/initial-access-tokens/{id}', byId(id)));
+    done(wantsJson(cmd), { revoked: 'initial-access-token', id }, `revoked initial access token ${id}`);
+  });
 }
