@@ -74,8 +74,7 @@ async function mfaFacts(sc: StepContext): Promise<NonNullable<FlowFacts['mfa']>>
   const params = sc.details.params;
   const acrValues = params.acr_values as string | undefined;
   const forced = wantsTwoFactors(acrValues);
-  // A re-authentication: max_age, or prompt=login (which the engine also makes of max_age=0).
-  const fresh = params.max_age !== undefined || String(params.prompt ?? '').split(' ').includes('login');
+  const fresh = params.max_age !== undefined;
   const allowed: PolicyMethod[] = [...policy.methods];
   // Factors typed as a code have a set-up module; a passkey is created by its own ceremony.
   const setUp = allowed.filter((m) => m in setUpMethods || m === 'passkey');

@@ -96,8 +96,7 @@ export interface FlowFacts {
     /** acr_values asks for two factors (or more). */
     forced: boolean;
     /**
-     * max_age or prompt=login asks for a fresh login (the portal before a credential change,
-     * `sesam login`; the engine turns max_age=0 into prompt=login): the user proves
+     * max_age asks for a fresh login (the portal before a credential change): the user proves
      * again what they have — their second factor too, on any device — but a user without one is
      * not made to set one up.
      */

@@ -9,6 +9,7 @@ import crypto from 'node:crypto';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import * as oidc from 'openid-client';
+import { ACR_2FA } from '../src/domain/assurance.js';
 import { isLocale } from '../interactions/i18n/index.js';
 import { html } from '../interactions/views/html.js';
 import { barePortalPage } from './layout.js';
@@ -57,6 +58,8 @@ export function registerAuth(router: Router, deps: PortalDeps): void {
       const user = current ? await services.users.findById(current.accountId) : undefined;
       if (user) params.login_hint = user.login;
     }
+    // A change that needs the account's second factor (proof.ts): two factors, on any device.
+    if (ctx.query.acr === '2fa') params.acr_values = ACR_2FA;
     if (recovery) {
       params.recovery = recovery;
       params.prompt = 'login';

@@ -2,8 +2,9 @@
  * The proof a sensitive change needs in the portal (a credential of one's own, or a tenant
  * administered): a sign-in of the last few minutes and, for an account that has a second factor
  * or a passkey, one that proved two factors — a sign-in spared the code (a trusted device, a
- * tenant without two-step verification) does not do. Proving it again goes through the sign-in
- * with `max_age`, which always asks for the second factor (interactions/decide.ts).
+ * tenant without two-step verification) does not do. Proving it again goes through the sign-in:
+ * with `max_age` for a recent one; for the second factor, with `acr_values` asking two factors
+ * (and `max_age=0`, which the engine makes a `prompt=login`), which no trusted device spares.
  */
 import { ACR_2FA, ACR_PHR } from '../src/domain/assurance.js';
 import { hasSecondFactor, type SecondFactorStatus } from '../src/domain/credentials.js';
@@ -21,8 +22,9 @@ export async function proofNeeded(p: PortalContext, status?: SecondFactorStatus)
   return acr === ACR_2FA || acr === ACR_PHR ? undefined : 'second-factor';
 }
 
-/** Where to prove it again and come back to `returnTo` (max_age=0 forces a new sign-in even within the five minutes). */
+/** Where to prove it again and come back to `returnTo`. */
 export function proofUrl(p: PortalContext, returnTo: string, needed: Exclude<ProofNeeded, undefined>): string {
-  const maxAge = needed === 'recent' ? p.deps.recentSeconds : 0;
-  return `/account/login?${new URLSearchParams({ return: returnTo, max_age: String(maxAge) })}`;
+  if (needed === 'recent') return `/account/login?${new URLSearchParams({ return: returnTo, max_age: String(p.deps.recentSeconds) })}`;
+  // Only an account with a second factor gets here: asking two factors asks for it, on any device.
+  return `/account/login?${new URLSearchParams({ return: returnTo, max_age: '0', acr: '2fa' })}`;
 }

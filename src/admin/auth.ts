@@ -16,6 +16,7 @@ import { ApiError } from './errors.js';
 import type { Actor } from '../domain/directory.js';
 import { OPERATOR_SCOPE, TENANT_ADMIN_SCOPE } from '../model/scopes.js';
 import type { SessionProof } from '../oidc/session-proof.js';
+import { ACR_2FA } from '../domain/assurance.js';
 
 export const ADMIN_SCOPE = OPERATOR_SCOPE;
 export { TENANT_ADMIN_SCOPE };
@@ -92,8 +93,8 @@ export function requireAdmin(deps: AuthDeps, scope: AdminScope = OPERATOR_SCOPE)
     if (scope !== TENANT_ADMIN_SCOPE || !hasScope(user.scope, TENANT_ADMIN_SCOPE) || !hasScope(client.scope, TENANT_ADMIN_SCOPE)) throw insufficientScope(scope);
     // RFC 9470: an admin with a second factor administers only from a sign-in that proved it.
     if (!(await deps.sessionProof(user.accountId, user.sessionUid))) {
-      throw new ApiError(403, 'insufficient_user_authentication', 'this sign-in did not prove your second factor: sign in again (sesam login asks for it)', {
-        'WWW-Authenticate': `Bearer realm="${REALM}", error="insufficient_user_authentication", max_age="0"`,
+      throw new ApiError(403, 'insufficient_user_authentication', 'this sign-in did not prove your second factor: sign in again with it (sesam login)', {
+        'WWW-Authenticate': `Bearer realm="${REALM}", error="insufficient_user_authentication", acr_values="${ACR_2FA}"`,
       });
     }
     state.actor = { clientId: user.clientId, userId: user.accountId, ...from };

@@ -16,6 +16,8 @@ export interface LoopbackOptions {
   show: (url: string) => void;
   /** How long to wait for the browser (default 5 minutes). */
   timeoutMs?: number;
+  /** The assurance to ask for (RFC 9470 step-up: what the admin API's challenge named). */
+  acrValues?: string;
 }
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -63,8 +65,7 @@ export async function loopbackSignIn(options: LoopbackOptions): Promise<SavedSig
     const authorizationUrl = oidc.buildAuthorizationUrl(config, {
       redirect_uri: redirectUri,
       scope: `openid profile ${TENANT_ADMIN_SCOPE}`,
-      // A fresh sign-in, with the second factor of an admin who has one (the admin API wants it).
-      prompt: 'login',
+      ...(options.acrValues ? { acr_values: options.acrValues } : {}),
       code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
       state,
@@ -102,4 +103,15 @@ export async function loopbackSignIn(options: LoopbackOptions): Promise<SavedSig
 export async function revokeToken(server: string, token: string): Promise<void> {
   const config = await discover(server);
   await oidc.tokenRevocation(config, token, { token_type_hint: 'access_token' });
+}
+
+/** What the admin API says of a fresh token: usable, or which assurance it wants (RFC 9470), or why not. */
+export type TokenCheck = { ok: true } | { ok: false; acrValues?: string; error: string; description: string };
+
+export async function checkToken(server: string, token: string, tenantId: string): Promise<TokenCheck> {
+  const res = await fetch(`${server}/admin/v1/tenants/${encodeURIComponent(tenantId)}`, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' } });
+  if (res.ok) return { ok: true };
+  const body = (await res.json().catch(() => ({}))) as { error?: unknown; error_description?: unknown };
+  const acrValues = /acr_values="([^"]+)"/.exec(res.headers.get('www-authenticate') ?? '')?.[1];
+  return { ok: false, acrValues, error: String(body.error ?? res.status), description: String(body.error_description ?? `HTTP ${res.status}`) };
 }

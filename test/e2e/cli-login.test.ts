@@ -13,7 +13,7 @@ import type { Browser } from 'playwright-core';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { tmpDir } from '../helpers/stores.js';
 import { runSesam, type CliResult } from '../helpers/cli.js';
-import { fillIdentifier, fillPassword, launchBrowser } from '../helpers/browser.js';
+import { fillIdentifier, fillPassword, launchBrowser, submit } from '../helpers/browser.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const NODE = path.join(ROOT, 'node_modules/.bin/node');
@@ -24,6 +24,8 @@ describe('sesam login: a tenant admin on the CLI', () => {
   let browser: Browser;
   let env: Record<string, string>;
   let configDir: string;
+  const outbox = path.join(tmpDir(), 'sms.jsonl');
+  const lastCode = () => /\b(\d{6})\b/.exec(JSON.parse(fs.readFileSync(outbox, 'utf8').trim().split('\n').at(-1)!).text)![1];
 
   beforeAll(async () => {
     server = await startTestServer({
@@ -33,14 +35,18 @@ describe('sesam login: a tenant admin on the CLI', () => {
         tenants: [
           { id: 'acme', name: 'Acme Titres-Services', policy: { mfa: 'off' } },
           { id: 'beta', name: 'Beta Bureau', policy: { mfa: 'off' } },
+          { id: 'gamma', name: 'Gamma Fiduciaire', policy: { mfa: 'off' } },
         ],
         users: [
           { login: 'anna', password: PASSWORD, mustChangePassword: false, tenants: [{ id: 'acme', role: 'admin' }] },
           { login: 'bob', password: PASSWORD, mustChangePassword: false, tenants: ['acme'] },
           { login: 'carl', password: PASSWORD, mustChangePassword: false, tenants: ['beta'] },
+          { login: 'hugo', phone: '+32470555222', password: PASSWORD, mustChangePassword: false, tenants: [{ id: 'gamma', role: 'admin' }] },
         ],
       },
+      env: { SMS_OUTBOX: outbox },
     });
+    await server.sesam.db('users').where({ login: 'hugo' }).update({ phone_verified_at: new Date() });
     browser = await launchBrowser();
     configDir = tmpDir();
     // No admin client credentials at all: only PATH, HOME and where the server is.
@@ -51,32 +57,49 @@ describe('sesam login: a tenant admin on the CLI', () => {
     await server?.stop();
   });
 
-  /** Runs `sesam login`, signs in as `login` in Chromium at the address it prints, and waits for it to end. */
-  async function login(user: string): Promise<CliResult> {
+  /**
+   * Runs `sesam login`, signs in as `user` in Chromium at the address it prints, and waits for it
+   * to end; with `stepUp`, answers the second address it prints (RFC 9470) with the SMS code.
+   */
+  async function login(user: string, options: { stepUp?: boolean } = {}): Promise<CliResult> {
     const child = spawn(NODE, [path.join(ROOT, 'bin/sesam.js'), 'login', '--timeout', '60'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
-    const printed = new Promise<string>((resolve) => {
-      child.stderr.on('data', (d) => {
-        stderr += d;
-        const m = /(https?:\/\/\S+\/auth\?\S+)/.exec(stderr);
-        if (m) resolve(m[1]);
-      });
-    });
+    child.stderr.on('data', (d) => (stderr += d));
     const ended = new Promise<number | null>((resolve) => child.on('close', resolve));
-    const url = await Promise.race([printed, ended.then(() => Promise.reject(new Error(`sesam login ended early: ${stderr}`)))]);
+    /** The n-th sign-in address the CLI printed. */
+    const address = async (n: number): Promise<string> => {
+      for (let i = 0; i < 300; i++) {
+        const all = [...stderr.matchAll(/(https?:\/\/\S+\/auth\?\S+)/g)].map((m) => m[1]);
+        if (all.length >= n) return all[n - 1];
+        if (child.exitCode !== null) throw new Error(`sesam login ended early: ${stderr}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`sesam login printed no address: ${stderr}`);
+    };
+    const url = await address(1);
     expect(url).toContain('client_id=sesam-cli');
     expect(url).toContain('code_challenge_method=S256');
     expect(decodeURIComponent(url)).toMatch(/redirect_uri=http:\/\/127\.0\.0\.1:\d+\/callback/);
 
     const context = await browser.newContext({ locale: 'en-GB' });
     const page = await context.newPage();
+    const atCallback = () => page.waitForURL((u) => u.hostname === '127.0.0.1' && u.pathname === '/callback');
     await page.goto(url);
     await fillIdentifier(page, user);
     await fillPassword(page, PASSWORD);
-    await page.waitForURL((u) => u.hostname === '127.0.0.1' && u.pathname === '/callback');
+    await atCallback();
     expect(await page.textContent('body')).toContain('Signed in');
+    if (options.stepUp) {
+      const second = await address(2);
+      expect(second).toContain('acr_values=urn%3Asesam%3Aacr%3A2fa');
+      await page.goto(second);
+      // The browser is signed in already: only the second factor is asked.
+      if (await page.locator('button[value="send"]').count()) await submit(page, 'button[value="send"]');
+      await page.fill('input[autocomplete="one-time-code"]', lastCode());
+      await Promise.all([atCallback(), page.click('button[value="verify"]')]);
+    }
     await context.close();
     const code = await ended;
     return { code, stdout, stderr };
@@ -143,6 +166,18 @@ describe('sesam login: a tenant admin on the CLI', () => {
     const list = await sesam('members', 'list');
     expect(list.code).toBe(1);
     expect(list.stderr).toContain('only an admin of this tenant');
+    await sesam('logout');
+  });
+
+  it('asks an admin with a second factor to sign in again with it when the first sign-in spared it (RFC 9470 step-up)', async () => {
+    const signedIn = await login('hugo', { stepUp: true });
+    expect(signedIn.stderr).toContain('Your account has a second factor');
+    expect(signedIn.code).toBe(0);
+    expect(signedIn.stdout).toContain('signed in as hugo in tenant gamma');
+    expect(signedIn.stdout).not.toContain('will be refused');
+    const list = await sesam('members', 'list');
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain('hugo');
     await sesam('logout');
   });
 });
