@@ -128,7 +128,7 @@ describe.each(['embedded', 'postgres'] as const)('import file (%s)', (backend) =
     await expect(startTestServer({ backend, reuse: { dataDir, databaseUrl: pg.url }, import: bad })).rejects.toThrow(/users\[1\] \(broken\).*ghost/);
     expect(await pg.db('tenants').select('id')).toEqual([]);
     expect(await pg.db('users').select('login')).toEqual([]);
-    expect(await pg.db('clients').whereNotIn('client_id', ['sesam-admin', 'sesam-account']).select('client_id')).toEqual([]);
+    expect(await pg.db('clients').whereNotIn('client_id', ['sesam-admin', 'sesam-account', 'sesam-cli']).select('client_id')).toEqual([]);
     expect(Number((await pg.db('events').where({ type: 'admin.user_created' }).count('* as n'))[0].n)).toBe(0);
   });
 
