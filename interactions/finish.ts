@@ -7,6 +7,7 @@ import { assess } from '../src/domain/assurance.js';
 import { loadGrantContext, saveGrantContext } from '../src/oidc/accounts.js';
 import { SCOPES } from '../src/model/scopes.js';
 import { chosenMembership, type StepContext } from './step.js';
+import { completePendingLink } from './upstream.js';
 
 /**
  * Hands the result to the engine. A page request is redirected to the engine's resume; a JSON
@@ -21,6 +22,8 @@ export async function finishJourney(sc: StepContext, answer: 'redirect' | 'url' 
   const tenantId = journey.tenantId ?? null;
   const membership = chosenMembership(sc);
   const tenantName = membership?.tenantName ?? null;
+  // The account an upstream identity matched is proven now: link them (issue 12).
+  if (journey.pendingLink && journey.verifications.length > 0) await completePendingLink(sc);
 
   // Reuse the session's grant only when it is the same account and the same tenant.
   let grant;

@@ -8,6 +8,7 @@ import type { KeyValueStore } from '../src/storage/kv.js';
 import type { MethodId, VerificationRecord } from '../src/domain/assurance.js';
 import type { Locale } from './i18n/index.js';
 import type { Factor, Intent, RequiredAction } from './flow.js';
+import type { UpstreamPending } from '../src/upstream/upstream-client.js';
 
 /** A live SMS code of this journey (its keyed hash, never the code). */
 export interface SmsChallenge {
@@ -25,6 +26,8 @@ export interface Challenges {
   totpSecretSealed?: string;
   /** The challenge of a passkey ceremony under way: single use, short-lived. */
   passkey?: { challenge: string; purpose: 'authenticate' | 'register'; expiresAt: number };
+  /** A sign-in with an upstream provider under way: what its answer must match (single use). */
+  upstream?: UpstreamPending;
 }
 
 export interface Journey {
@@ -67,6 +70,11 @@ export interface Journey {
   recoveryCodesSealed?: string;
   /** A `recover` journey: the keyed hash of its recovery handle, taken when the new password is set. */
   recovery?: string;
+  /**
+   * An upstream identity whose e-mail is this account's: linked when the user has proven the
+   * account in this journey (password and second factor per policy), as the sign-in ends.
+   */
+  pendingLink?: { providerId: string; subject: string; email: string | null; userId: string };
   /** Said on the first page: the recovery link this sign-in came with no longer works. */
   notice?: 'recovery-invalid';
 }

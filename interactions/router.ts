@@ -3,14 +3,14 @@
  * for the current step, and either renders it or hands a submission to it (a form, or JSON for
  * WebAuthn ceremonies). State changes only on POST, from Sesam's own pages, with the journey's
  * token. A submission to a step that is no longer current (back button, reload, second tab)
- * answers with the current step instead of an error. Upstream providers come back to one GET
- * route, /interaction/callback/:provider.
+ * answers with the current step instead of an error. Upstream providers are entered by a POST to
+ * /interaction/:uid/upstream/:provider and come back to one GET route, /interaction/callback/:provider.
  */
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
 import { steps } from './steps/index.js';
-import { upstreams } from './methods/index.js';
+import { finishUpstream, startUpstream } from './upstream.js';
 import { finishJourney } from './finish.js';
 import { loadContext, loadUser, saveJourney } from './context.js';
 import { decide } from './decide.js';
@@ -49,9 +49,9 @@ export function interactionRouter(services: Services): Router {
   router.get('/recover/:token', (ctx) => showRecoverLink(ctx, services, ctx.params.token));
   router.post('/recover/:token', sameOrigin, (ctx) => useRecoverLink(ctx, services, ctx.params.token));
 
+  // An upstream provider's answer (issue 12): the interaction is the browser's (its cookie), the journey checks the rest.
   router.get('/callback/:provider', async (ctx) => {
-    const upstream = Object.hasOwn(upstreams, ctx.params.provider) ? upstreams[ctx.params.provider] : undefined;
-    if (!upstream) {
+    if (!(await services.federation.providers.find(ctx.params.provider))) {
       const pc = pageContextFor(ctx, services.defaultLocale);
       ctx.status = 404;
       ctx.type = 'html';
@@ -61,7 +61,7 @@ export function interactionRouter(services: Services): Router {
     const sc = await loadContext(ctx, services);
     if (!sc) return;
     await decide(sc);
-    await handle(sc, await upstream.callback(sc, formFields(ctx.query)));
+    await handle(sc, await finishUpstream(sc, ctx.params.provider, formFields(ctx.query)));
   });
 
   router.get('/:uid', async (ctx) => {
@@ -98,6 +98,14 @@ export function interactionRouter(services: Services): Router {
     await services.journeys.delete(sc.uid);
     await services.provider().interactionFinished(ctx.req, ctx.res, { error: 'access_denied', error_description: 'the user cancelled the sign-in' }, { mergeWithLastSubmission: false });
     ctx.respond = false;
+  });
+
+  // A provider's button on the identifier page: off to the provider.
+  router.post('/:uid/upstream/:provider', sameOrigin, body, async (ctx) => {
+    const sc = await posted(ctx);
+    if (!sc) return;
+    await decide(sc);
+    await handle(sc, await startUpstream(sc, ctx.params.provider));
   });
 
   router.post('/:uid/:step', sameOrigin, body, async (ctx) => {

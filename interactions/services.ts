@@ -22,6 +22,9 @@ import type { Passkeys } from '../src/domain/passkeys.js';
 import type { SmsTransport } from '../src/delivery/sms.js';
 import type { SmsSendLimiter } from '../src/security/rate-limits.js';
 import type { PasswordRecovery } from '../src/domain/password-recovery.js';
+import type { UpstreamProviders } from '../src/domain/upstream-providers.js';
+import type { UpstreamClient } from '../src/upstream/upstream-client.js';
+import type { Federation } from '../src/domain/federation.js';
 
 export interface Services {
   provider: () => Provider;
@@ -52,4 +55,12 @@ export interface Services {
   secureCookies: boolean;
   /** Password recovery by e-mail: requests, the e-mailed links, the handles of `recover` journeys. */
   passwordRecovery: PasswordRecovery;
+  /** The issuer (ISSUER): upstream providers answer at `<issuer>/interaction/callback/<id>`. */
+  issuer: string;
+  /** Upstream providers (issue 12): which to offer, the upstream leg, and whose account it is. */
+  federation: {
+    providers: Pick<UpstreamProviders, 'shownFor' | 'find'>;
+    client: UpstreamClient;
+    accounts: Federation;
+  };
 }

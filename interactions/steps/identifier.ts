@@ -11,6 +11,16 @@ import { csrfField, postButton } from '../views/forms.js';
 import { passkeyButton, passkeyScripts, webauthnField } from '../views/passkey.js';
 import { passkeySignIn } from '../methods/passkey.js';
 import type { StepContext, StepModule } from '../step.js';
+import { offeredProviders, providerLabel } from '../upstream.js';
+import type { UpstreamProvider } from '../../src/model/upstream-provider.js';
+
+/** One button per upstream provider the app and tenant offer (seed 001: "Connexion avec Google"). */
+function upstreamButtons(sc: StepContext, providers: UpstreamProvider[]) {
+  if (providers.length === 0) return '';
+  return html`<div class="upstream-way">${providers.map(
+    (p) => html`<form method="post" action="/interaction/${sc.uid}/upstream/${p.id}">${csrfField(sc)}<button type="submit" class="secondary upstream" data-provider="${p.id}"${p.icon === 'none' ? '' : html` data-icon="${p.icon}"`}>${providerLabel(sc, p)}</button></form>`,
+  )}</div>`;
+}
 
 /**
  * Does the identifier's account have a passkey? Asked only when the browser can run a ceremony;
@@ -50,6 +60,7 @@ ${webauthnField()}
 <div class="passkey-way">
 ${passkeyButton(sc, { mode: 'authenticate', step: 'identifier', label: t('passkey.signIn'), secondary: true })}
 </div>
+${upstreamButtons(sc, await offeredProviders(sc))}
 ${postButton(sc, 'abort', t('common.cancel'), 'secondary')}
 ${passkeyScripts(sc)}`,
     );

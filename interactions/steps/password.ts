@@ -27,6 +27,15 @@ async function contextPolicy(sc: StepContext): Promise<TenantPolicy> {
   return DEFAULT_POLICY;
 }
 
+/** After an upstream sign-in matched this account's e-mail: why the password is asked, once. */
+async function linkNotice(sc: StepContext) {
+  const link = sc.journey.pendingLink;
+  if (!link) return '';
+  const provider = await sc.services.federation.providers.find(link.providerId);
+  const name = provider?.label[sc.pc.locale] ?? provider?.label.en ?? link.providerId;
+  return html`<p role="status">${sc.pc.t('upstream.linkNotice', { name })}</p>`;
+}
+
 export const passwordStep: StepModule<'password'> = {
   name: 'password',
 
@@ -43,6 +52,7 @@ export const passwordStep: StepModule<'password'> = {
 <p class="who">${sc.journey.identifier}</p>
 ${alert(options.error)}
 ${sc.journey.intent === 'recover' && !options.error ? html`<p role="status">${t('recover.done')}</p>` : ''}
+${await linkNotice(sc)}
 ${await signInNotices(sc)}
 <form method="post" action="/interaction/${sc.uid}/password" novalidate>
 ${csrfField(sc)}

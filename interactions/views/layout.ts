@@ -30,6 +30,8 @@ ul.choices{list-style:none;padding:0;margin:0}ul.choices li{margin:.5rem 0}
 a{color:#0b5cad}
 form.inline{margin:0}button.link{display:inline;width:auto;margin:1rem 0 0;padding:0;background:none;color:#0b5cad;font-weight:400;text-decoration:underline}
 aside.sign-in-notice{background:#fff8e1;border-left:4px solid #a15c00;padding:.25rem .75rem;margin:0 0 1rem;border-radius:4px}aside.sign-in-notice p{margin:.5rem 0}
+.upstream-way form{margin:0}button.upstream[data-icon]::before{content:"";display:inline-block;width:.7rem;height:.7rem;border-radius:50%;margin-right:.5rem;vertical-align:middle}
+button.upstream[data-icon=google]::before{background:#4285f4}button.upstream[data-icon=itsme]::before{background:#ff4612}
 h2{font-size:1.1rem;margin:1.25rem 0 .5rem}pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#eef1f4;padding:.6rem;border-radius:6px;font-size:.9rem}
 `;
 

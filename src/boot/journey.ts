@@ -18,6 +18,8 @@ import { PasswordFailureThrottle, SmsSendLimiter } from '../security/rate-limits
 import { JourneyStore } from '../../interactions/journey.js';
 import { interactionRouter } from '../../interactions/router.js';
 import type { Services } from '../../interactions/services.js';
+import { OidcUpstream } from '../upstream/oidc-upstream.js';
+import { Federation } from '../domain/federation.js';
 
 /** The login journey's routes, /interaction/…, on the services below. */
 export function journeyRouter(services: Services): Router {
@@ -59,6 +61,12 @@ export function journeyServices(settings: Settings, stores: Stores, repos: Repos
     },
     secureCookies: settings.issuer.startsWith('https:'),
     passwordRecovery: repos.passwordRecovery,
+    issuer: settings.issuer,
+    federation: {
+      providers: domain.upstreamProviders,
+      client: new OidcUpstream(),
+      accounts: new Federation({ identities: repos.federatedIdentities, users, tenants: domain.directory.tenants, events }),
+    },
   };
 }
 
