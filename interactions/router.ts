@@ -11,6 +11,7 @@ import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
 import { steps } from './steps/index.js';
 import { finishUpstream, startUpstream } from './upstream.js';
+import { finishPortalLink } from './upstream-link.js';
 import { finishJourney } from './finish.js';
 import { loadContext, loadUser, saveJourney } from './context.js';
 import { decide } from './decide.js';
@@ -58,10 +59,13 @@ export function interactionRouter(services: Services): Router {
       ctx.body = errorPage(pc, pc.t('callback.unknown'));
       return;
     }
+    const query = formFields(ctx.query);
+    // A link started in the account portal, not a sign-in: told apart by its state.
+    if (query.state && (await services.federation.links.exists(query.state))) return finishPortalLink(ctx, services, ctx.params.provider, query);
     const sc = await loadContext(ctx, services);
     if (!sc) return;
     await decide(sc);
-    await handle(sc, await finishUpstream(sc, ctx.params.provider, formFields(ctx.query)));
+    await handle(sc, await finishUpstream(sc, ctx.params.provider, query));
   });
 
   router.get('/:uid', async (ctx) => {

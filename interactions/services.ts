@@ -25,6 +25,7 @@ import type { PasswordRecovery } from '../src/domain/password-recovery.js';
 import type { UpstreamProviders } from '../src/domain/upstream-providers.js';
 import type { UpstreamClient } from '../src/upstream/upstream-client.js';
 import type { Federation } from '../src/domain/federation.js';
+import type { LinkRequests } from '../src/upstream/link-requests.js';
 
 export interface Services {
   provider: () => Provider;
@@ -59,8 +60,10 @@ export interface Services {
   issuer: string;
   /** Upstream providers (issue 12): which to offer, the upstream leg, and whose account it is. */
   federation: {
-    providers: Pick<UpstreamProviders, 'shownFor' | 'find'>;
+    providers: Pick<UpstreamProviders, 'shownFor' | 'find' | 'list'>;
     client: UpstreamClient;
     accounts: Federation;
+    /** Links started in the account portal, answered at the same callback. */
+    links: LinkRequests;
   };
 }

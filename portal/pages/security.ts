@@ -16,6 +16,7 @@ import { registerAuthenticator } from './security-totp.js';
 import { registerTwoStep } from './security-mfa.js';
 import { registerRecoveryCodes } from './security-recovery-codes.js';
 import { registerPasskeys } from './security-passkeys.js';
+import { LINKED, registerLinkedAccounts } from './security-linked.js';
 
 export function registerSecurity(routes: PortalRoutes): void {
   routes.page(SECURITY, securityPage);
@@ -25,6 +26,7 @@ export function registerSecurity(routes: PortalRoutes): void {
   registerTwoStep(routes);
   registerRecoveryCodes(routes);
   registerPasskeys(routes);
+  registerLinkedAccounts(routes);
 }
 
 async function securityPage(p: PortalContext) {
@@ -32,6 +34,7 @@ async function securityPage(p: PortalContext) {
   const { user } = p;
   const status = await p.deps.services.credentials.status(user.id);
   const state = twoStepState(p, status);
+  const linkedCount = (await p.deps.services.federation.accounts.listLinked(user.id)).length;
   const card = (id: string, title: string, text: unknown, href: string, label: string) =>
     html`<section class="card" aria-labelledby="${id}"><h2 id="${id}">${title}</h2><p>${text}</p><a class="button secondary" href="${href}">${label}</a></section>`;
 
@@ -63,7 +66,8 @@ ${card('sec-phone', t('portal.security.phone.title'), phone, `${SECURITY}/phone`
 ${card('sec-two-step', t('portal.security.twoStep.title'), twoStep, `${SECURITY}/two-step`, t('portal.security.twoStep.manage'))}
 ${card('sec-totp', t('portal.security.totp.title'), t(status.totp ? 'portal.security.totp.on' : 'portal.security.totp.off'), `${SECURITY}/authenticator`, t(status.totp ? 'portal.security.totp.manage' : 'portal.security.totp.setUp'))}
 ${card('sec-recovery', t('portal.security.recovery.title'), codes, `${SECURITY}/recovery-codes`, t('portal.security.recovery.manage'))}
-${card('sec-passkeys', t('portal.security.passkeys.title'), t(plural('portal.security.passkeys.count', status.passkeys), { count: status.passkeys }), `${SECURITY}/passkeys`, t('portal.security.passkeys.manage'))}`,
+${card('sec-passkeys', t('portal.security.passkeys.title'), t(plural('portal.security.passkeys.count', status.passkeys), { count: status.passkeys }), `${SECURITY}/passkeys`, t('portal.security.passkeys.manage'))}
+${card('sec-linked', t('portal.security.linked.title'), t(plural('portal.security.linked.count', linkedCount), { count: linkedCount }), LINKED, t('portal.security.linked.manage'))}`,
     }),
   };
 }

@@ -20,6 +20,7 @@ import { interactionRouter } from '../../interactions/router.js';
 import type { Services } from '../../interactions/services.js';
 import { OidcUpstream } from '../upstream/oidc-upstream.js';
 import { Federation } from '../domain/federation.js';
+import { LinkRequests } from '../upstream/link-requests.js';
 
 /** The login journey's routes, /interaction/…, on the services below. */
 export function journeyRouter(services: Services): Router {
@@ -66,6 +67,7 @@ export function journeyServices(settings: Settings, stores: Stores, repos: Repos
       providers: domain.upstreamProviders,
       client: new OidcUpstream(),
       accounts: new Federation({ identities: repos.federatedIdentities, users, tenants: domain.directory.tenants, events }),
+      links: new LinkRequests(kv),
     },
   };
 }
