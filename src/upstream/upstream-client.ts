@@ -46,6 +46,8 @@ export class UpstreamError extends Error {
   constructor(
     readonly code: UpstreamErrorCode,
     message: string,
+    /** The provider's own error code and description, for the log only (never shown: a provider's text is not ours to show). */
+    readonly upstream?: { error: string; errorDescription?: string },
   ) {
     super(message);
     this.name = 'UpstreamError';
