@@ -9,7 +9,7 @@
  * Secrets never leave through `providerView` nor through events: an answer says whether a client
  * secret and a private key are set, and of the key only its public `kid` and `kty`.
  */
-import { calculateJwkThumbprint, importJWK, type JWK } from 'jose';
+import { calculateJwkThumbprint, CompactSign, compactVerify, importJWK, type JWK } from 'jose';
 import type { Queryable } from '../storage/database.js';
 import { upstreamProviderInputSchema, type ProviderPreset, type UpstreamProvider } from '../model/upstream-provider.js';
 import { UpstreamProvidersRepository, type StoredUpstreamProvider } from '../repositories/upstream-providers-repository.js';
@@ -216,7 +216,10 @@ export class UpstreamProviders {
           if (!p.tenants.includes(tenantId)) continue;
         } else {
           // Read once, and only when a provider needs it; an unknown app serves no tenant.
-          if (clientTenants === undefined) clientTenants = (await this.clients.find(clientId))?.tenants ?? [];
+          if (clientTenants === undefined) {
+            const client = await this.clients.find(clientId);
+            clientTenants = client ? client.tenants : [];
+          }
           if (clientTenants !== null && !clientTenants.some((t) => p.tenants!.includes(t))) continue;
         }
       }
@@ -310,8 +313,23 @@ async function checkPrivateKey(jwk: Record<string, unknown>): Promise<Record<str
   if (key instanceof Uint8Array || key.type !== 'private') throw invalid('privateKeyJwk: not a private key');
   const modulus = (key.algorithm as { modulusLength?: number }).modulusLength;
   if (kty === 'RSA' && (modulus ?? 0) < 2048) throw invalid('privateKeyJwk: an RSA key must have 2048 bits at least');
+  // An import does not prove the private parts belong to the public ones: a signature does.
+  if (!(await signsForItsPublicKey(jwk, key, alg))) throw invalid(`privateKeyJwk: its private part does not match its public part (${kty === 'RSA' ? 'n, e' : 'x, y'})`);
   const kid = typeof jwk.kid === 'string' && jwk.kid ? jwk.kid : await calculateJwkThumbprint(jwk as JWK);
   return { ...jwk, alg, kid };
+}
+
+/** Signs a test message with the private key and verifies it with the key's public members. */
+async function signsForItsPublicKey(jwk: Record<string, unknown>, key: CryptoKey, alg: string): Promise<boolean> {
+  const members = jwk.kty === 'RSA' ? ['kty', 'n', 'e'] : ['kty', 'crv', 'x', 'y'];
+  try {
+    const publicKey = await importJWK(Object.fromEntries(members.map((m) => [m, jwk[m]])) as JWK, alg);
+    const jws = await new CompactSign(new TextEncoder().encode('sesam upstream key check')).setProtectedHeader({ alg }).sign(key);
+    await compactVerify(jws, publicKey);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** True when storing `next` would change nothing of `existing` (the database may keep JSON keys in another order). */

@@ -45,6 +45,8 @@ describe('upstream providers (PostgreSQL + Redis)', () => {
   let cipher: Cipher;
   let rsaKey: JWK;
   let ecKey: JWK;
+  let otherRsaKey: JWK;
+  let otherEcKey: JWK;
 
   beforeAll(async () => {
     server = await startTestServer({
@@ -68,6 +70,8 @@ describe('upstream providers (PostgreSQL + Redis)', () => {
     cipher = new Cipher(loadMasterKey(server.sesam.settings.encryptionKey, server.sesam.settings.dataDir));
     rsaKey = await privateJwk('RS256');
     ecKey = await privateJwk('ES256');
+    otherRsaKey = await privateJwk('RS256');
+    otherEcKey = await privateJwk('ES256');
   });
   afterAll(async () => {
     await server?.stop();
@@ -224,7 +228,9 @@ describe('upstream providers (PostgreSQL + Redis)', () => {
         ['a secret it would not use', { preset: 'itsme', clientId: 'x', clientSecret: 's', privateKeyJwk: rsaKey }, 400, /^clientSecret: not used with tokenEndpointAuthMethod private_key_jwt$/],
         ['a key it would not use', { issuer: 'https://idp.example.com', clientId: 'x', clientSecret: 's', privateKeyJwk: rsaKey }, 400, /^privateKeyJwk: used only with/],
         ['a public key', { preset: 'itsme', clientId: 'x', privateKeyJwk: { kty: rsaKey.kty, n: rsaKey.n, e: rsaKey.e } }, 400, /^privateKeyJwk: a public key/],
-        ['a broken key', { preset: 'itsme', clientId: 'x', privateKeyJwk: { ...rsaKey, d: 'AAAA', p: 'AAAA' } }, 400, /^privateKeyJwk: not a valid RSA private key/],
+        ['a broken key', { preset: 'itsme', clientId: 'x', privateKeyJwk: { kty: 'RSA', n: rsaKey.n, e: rsaKey.e, d: 'AAAA' } }, 400, /^privateKeyJwk: not a valid RSA private key/],
+        ['private parts of another key', { preset: 'itsme', clientId: 'x', privateKeyJwk: { ...rsaKey, n: otherRsaKey.n } }, 400, /^privateKeyJwk: (its private part does not match|not a valid)/],
+        ['an EC key whose d is another', { preset: 'itsme', clientId: 'x', privateKeyJwk: { ...ecKey, d: otherEcKey.d } }, 400, /^privateKeyJwk: (its private part does not match|not a valid)/],
         ['a symmetric key', { preset: 'itsme', clientId: 'x', privateKeyJwk: { kty: 'oct', k: 'c2VjcmV0' } }, 400, /^privateKeyJwk: kty must be RSA or EC$/],
         ['a key for another algorithm', { preset: 'itsme', clientId: 'x', privateKeyJwk: { ...ecKey, alg: 'RS256' } }, 400, /^privateKeyJwk: alg RS256 does not suit a P-256 key$/],
         ['an encryption key', { preset: 'itsme', clientId: 'x', privateKeyJwk: { ...rsaKey, use: 'enc' } }, 400, /^privateKeyJwk: use must be sig$/],
