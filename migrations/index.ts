@@ -10,6 +10,7 @@ import * as passkeys from './007_passkeys.js';
 import * as mfaEnabledBy from './008_mfa_enabled_by.js';
 import * as clientNotices from './009_client_notices.js';
 import * as auditTrail from './010_audit_trail.js';
+import * as federation from './011_federation.js';
 
 export const migrations: Record<string, Knex.Migration> = {
   '001_foundation': foundation,
@@ -21,6 +22,7 @@ export const migrations: Record<string, Knex.Migration> = {
   '008_mfa_enabled_by': mfaEnabledBy,
   '009_client_notices': clientNotices,
   '010_audit_trail': auditTrail,
+  '011_federation': federation,
 };
 
 /** What migrations may need beyond knex: the master key, for those that convert stored secrets. */

@@ -90,6 +90,8 @@ export async function createSesam(settings: Settings, logger: Logger = createLog
       grantTenant: async (grantId) => (await loadGrantContext(kv, grantId))?.tenantId ?? null,
       sessionProof: sessionProof(provider, credentials),
       registration: repos.registration,
+      upstreamProviders: domain.upstreamProviders,
+      federatedIdentities: domain.federatedIdentities,
     }),
   ], logger);
 

@@ -13,12 +13,13 @@ export type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']
 
 const SECURITY = 'adminClientCredentials';
 const TENANT_SECURITY = 'tenantAdminSignIn';
-const TAGS = ['tenants', 'members', 'users', 'clients', 'keys', 'events'] as const;
+const TAGS = ['tenants', 'members', 'users', 'clients', 'providers', 'keys', 'events'] as const;
 const TAG_DESCRIPTIONS: Record<(typeof TAGS)[number], string> = {
   tenants: 'Tenants and their policy',
   members: "A tenant's members, as its own admins (scope `tenant-admin`) or the operator run them",
   users: 'Users of every tenant (the operator)',
   clients: 'Client apps',
+  providers: 'Upstream identity providers users sign in with (Google, itsme, any OpenID provider), and the identities linked at them',
   keys: 'Signing keys',
   events: 'The event log and the audit trail',
 };
@@ -40,7 +41,7 @@ const ERROR_RESPONSES: Record<ErrorStatus | 401 | 403, { name: string; descripti
     description:
       'The access token lacks the scope (`insufficient_scope`), or a tenant admin acts outside the tenant of their sign-in or is no longer its admin (`forbidden`)',
   },
-  404: { name: 'NotFound', description: 'No such tenant, user, client, trusted device or passkey' },
+  404: { name: 'NotFound', description: 'No such tenant, user, client, trusted device, passkey, upstream provider or linked identity' },
   409: { name: 'Conflict', description: 'Already exists, or still in use (`conflict`); an account shared with another tenant (`shared_account`)' },
   413: { name: 'TooLarge', description: 'Body larger than 256kb' },
   415: { name: 'NotJson', description: 'A body that is not application/json' },
@@ -127,7 +128,7 @@ export function openApiDocument(issuer: string): OpenApiDocument {
       title: 'Sesam admin API',
       version: '1',
       description:
-        'Tenants, users (and their second factors), client apps, signing keys and the event log of a Sesam server. ' +
+        'Tenants, users (and their second factors), client apps, upstream identity providers, signing keys and the event log of a Sesam server. ' +
         'Authenticate with an access token sent as `Authorization: Bearer <token>`: the operator\'s, obtained by client_credentials ' +
         '(scope `admin`), calls every operation; a tenant admin\'s, obtained by signing in (scope `tenant-admin`), calls the operations ' +
         'under `/tenants/{id}` that list it, for the tenant chosen at that sign-in. Errors are `{ error, error_description }`. The `sesam` CLI is a client of this API. ' +

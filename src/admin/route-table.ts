@@ -9,6 +9,7 @@ import { userRoutes } from './routes/users.js';
 import { secondFactorRoutes } from './routes/second-factors.js';
 import { clientRoutes } from './routes/clients.js';
 import { registrationRoutes } from './routes/registration.js';
+import { providerRoutes } from './routes/providers.js';
 import { keyRoutes } from './routes/keys.js';
 import { eventRoutes } from './routes/events.js';
 import { auditRoutes } from './routes/audit.js';
@@ -22,6 +23,7 @@ export const adminRoutes: readonly AdminRoute[] = [
   ...secondFactorRoutes,
   ...clientRoutes,
   ...registrationRoutes,
+  ...providerRoutes,
   ...keyRoutes,
   ...eventRoutes,
   ...auditRoutes,

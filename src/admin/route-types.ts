@@ -14,6 +14,8 @@ import type { AdminScope, AdminState } from './auth.js';
 import type { SessionProof } from '../oidc/session-proof.js';
 import type { TenantAdmin, TenantAdministration } from '../domain/tenant-administration.js';
 import type { DynamicRegistration } from '../oidc/registration.js';
+import type { UpstreamProviders } from '../domain/upstream-providers.js';
+import type { FederatedIdentities } from '../domain/federated-identities.js';
 
 export interface AdminRouterDeps {
   directory: Directory;
@@ -34,13 +36,17 @@ export interface AdminRouterDeps {
   sessionProof: SessionProof;
   /** Dynamic client registration: whether it is on, and the initial access tokens operators mint. */
   registration: Pick<DynamicRegistration, 'enabled' | 'mint' | 'find' | 'revoke'>;
+  /** Upstream providers (federated sign-in): configured by the operator. */
+  upstreamProviders: UpstreamProviders;
+  /** The identities at upstream providers linked to an account. */
+  federatedIdentities: FederatedIdentities;
 }
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 export type { AdminScope } from './auth.js';
 /** Error answers a route documents (401 and 403 go with every route). */
 export type ErrorStatus = 400 | 404 | 409 | 413 | 415 | 501;
-export type Tag = 'tenants' | 'members' | 'users' | 'clients' | 'keys' | 'events';
+export type Tag = 'tenants' | 'members' | 'users' | 'clients' | 'providers' | 'keys' | 'events';
 
 type AnyObject = z.ZodObject;
 
@@ -108,7 +114,10 @@ export interface AdminRoute<
   tags: Tag[];
   /** `admin`: the operator only. `tenant-admin`: also an admin of the tenant the path names (`/tenants/:id/…`). */
   scope: AdminScope;
-  /** The audit events the route records itself (the directory and the credentials service record the others). */
+  /**
+   * The audit events the route records, itself or through the service it calls (documented as
+   * `x-audit-events`; the directory and the credentials service record others without a list here).
+   */
   audit?: readonly E[];
   params?: P;
   query?: Q;

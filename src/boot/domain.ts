@@ -4,7 +4,8 @@
  * PasswordHasher, which the engine needs to find accounts and clients, and the Passkeys
  * ceremonies, which like the hasher need only the settings and the database; `buildDomain` then
  * gives the services that act on an account (TOTP, recovery codes, trusted devices, passkeys, its
- * sessions, Credentials, the Directory, the code-attempt budget), which need the engine to end
+ * sessions, Credentials, the Directory, the code-attempt budget, upstream providers and the
+ * identities linked at them), which need the engine to end
  * sessions and validate clients. They get the engine as a getter, so they reach the current one, also
  * after a key rotation swapped it.
  */
@@ -19,6 +20,7 @@ import { EventsRepository } from '../repositories/events-repository.js';
 import { FactorsRepository } from '../repositories/factors-repository.js';
 import { DevicesRepository } from '../repositories/devices-repository.js';
 import { PasskeysRepository } from '../repositories/passkeys-repository.js';
+import { FederatedIdentitiesRepository } from '../repositories/federated-identities-repository.js';
 import { ClientCache } from '../oidc/client-cache.js';
 import { DynamicRegistration } from '../oidc/registration.js';
 import { AccountSessions } from '../oidc/account-sessions.js';
@@ -34,6 +36,8 @@ import { TenantAdministration } from '../domain/tenant-administration.js';
 import { Directory } from '../domain/directory.js';
 import { CodeAttempts } from '../domain/code-attempts.js';
 import { PasswordRecovery } from '../domain/password-recovery.js';
+import { UpstreamProviders } from '../domain/upstream-providers.js';
+import { FederatedIdentities } from '../domain/federated-identities.js';
 import { createMailTransport } from '../delivery/mail.js';
 import { PasswordResetLimiter } from '../security/rate-limits.js';
 import { ReadCache } from '../storage/read-cache.js';
@@ -54,6 +58,8 @@ export interface Repositories {
   passwordRecovery: PasswordRecovery;
   /** Dynamic client registration (DYNAMIC_REGISTRATION): the engine's features and client writes, the admin API's initial access tokens. */
   registration: DynamicRegistration;
+  /** Identities at upstream providers linked to accounts (the federated sign-in looks up and links through it). */
+  federatedIdentities: FederatedIdentitiesRepository;
 }
 
 export function openRepositories(settings: Settings, { db, redis, kv, cipher, keyring }: Stores, logger: Logger): Repositories {
@@ -92,6 +98,7 @@ export function openRepositories(settings: Settings, { db, redis, kv, cipher, ke
     events,
     hasher: new PasswordHasher(settings.argon2, settings.argon2Concurrency),
     passkeys: new Passkeys(new PasskeysRepository(db), events, { rpId, rpName, origins }),
+    federatedIdentities: new FederatedIdentitiesRepository(db),
   };
 }
 
@@ -108,6 +115,10 @@ export interface Domain {
   accountSessions: AccountSessions;
   /** What a tenant admin may do (the console and the admin API's tenant routes). */
   tenantAdministration: TenantAdministration;
+  /** Upstream providers (Google, itsme, any OpenID provider): configured by operators, read fresh at every use. */
+  upstreamProviders: UpstreamProviders;
+  /** An operator's reads and unlinks of the identities linked to an account. */
+  federatedIdentities: FederatedIdentities;
 }
 
 export function buildDomain({ db, redis, kv, cipher, keyring }: Stores, repos: Repositories, provider: () => Provider, logger: Logger): Domain {
@@ -117,6 +128,7 @@ export function buildDomain({ db, redis, kv, cipher, keyring }: Stores, repos: R
   const recoveryCodes = new RecoveryCodes(factors, keyring.key('recovery-codes'));
   const sessions = new AccountSessions({ provider, index: accountIndex({ db, redis }), kv, logger });
   const credentials = new Credentials({ db, hasher, events, totp, recoveryCodes, sessions, passkeys, notifier: repos.passwordRecovery });
+  const upstreamProviders = new UpstreamProviders(db, { cipher, events });
   const directory = new Directory(db, {
     hasher,
     events,
@@ -127,8 +139,22 @@ export function buildDomain({ db, redis, kv, cipher, keyring }: Stores, repos: R
     onTenantChange: (id) => repos.tenantCache.forget(id),
     cipher,
     credentials,
+    upstreamProviders,
   });
   const trustedDevices = new TrustedDevices(new DevicesRepository(db));
   const tenantAdministration = new TenantAdministration({ db, directory, credentials, events, eventsRepo: repos.eventsRepo });
-  return { totp, recoveryCodes, trustedDevices, passkeys, credentials, directory, codeAttempts: new CodeAttempts(repos.users, events), accountSessions: sessions, tenantAdministration };
+  const federatedIdentities = new FederatedIdentities({ identities: repos.federatedIdentities, requireUser: (id) => directory.requireUser(id), credentials, events });
+  return {
+    totp,
+    recoveryCodes,
+    trustedDevices,
+    passkeys,
+    credentials,
+    directory,
+    codeAttempts: new CodeAttempts(repos.users, events),
+    accountSessions: sessions,
+    tenantAdministration,
+    upstreamProviders,
+    federatedIdentities,
+  };
 }

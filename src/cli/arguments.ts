@@ -30,10 +30,26 @@ export function jsonArg(what: string, text: string): unknown {
 
 /** `--password -` reads the password from the first line of standard input (keeps it out of `ps`). */
 export function passwordArg(value: string): string {
+  return stdinArg('--password', value);
+}
+
+/** A secret option whose value `-` means: the first line of standard input. */
+export function stdinArg(option: string, value: string): string {
   if (value !== '-') return value;
   const line = fs.readFileSync(0, 'utf8').split(/\r?\n/)[0];
-  if (!line) throw new UsageError('--password -: nothing on standard input');
+  if (!line) throw new UsageError(`${option} -: nothing on standard input`);
   return line;
+}
+
+/** A JSON file an option names (a key file): its parsed content, or a UsageError saying what is wrong with it. */
+export function jsonFileArg(option: string, file: string): unknown {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`${option} ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return jsonArg(`${option} ${file}`, text);
 }
 
 /** An option that may be given once: a second one is an error, not silently the winner. */

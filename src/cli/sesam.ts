@@ -15,6 +15,7 @@ import { registerKeys } from './commands/keys.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerLogin } from './commands/login.js';
 import { registerMembers } from './commands/members.js';
+import { registerProviders } from './commands/providers.js';
 import { registerTenants } from './commands/tenants.js';
 import { registerUsers } from './commands/users.js';
 import { UsageError } from './errors.js';
@@ -57,7 +58,7 @@ function overview(program: Command): string {
 function buildProgram(ctx: Context): Command {
   const program = new Command('sesam')
     .description(
-      'Operate a Sesam server through its admin API: tenants, users, clients, keys, events (the operator), or the members of one tenant (a tenant admin, after sesam login); and run its migrations.',
+      'Operate a Sesam server through its admin API: tenants, users, clients, upstream providers, keys, events (the operator), or the members of one tenant (a tenant admin, after sesam login); and run its migrations.',
     )
     .option('--json', 'print the admin API answer as JSON')
     .helpCommand(false)
@@ -69,6 +70,7 @@ function buildProgram(ctx: Context): Command {
   registerMembers(program, ctx);
   registerUsers(program, ctx);
   registerClients(program, ctx);
+  registerProviders(program, ctx);
   registerKeys(program, ctx);
   registerEvents(program, ctx);
   registerMigrate(program);

@@ -17,17 +17,10 @@ import { normalizeBelgianMobile } from './phone.js';
 import { DEFAULT_CLIENT_SCOPE } from '../model/scopes.js';
 import type { Cipher } from '../secrets/cipher.js';
 import { actorMeta, type Actor, type Credentials } from './credentials.js';
+import { DirectoryError } from './directory-error.js';
+import type { UpstreamProviders } from './upstream-providers.js';
 
-/** A refusal the caller can show as is (bad reference, conflict, invalid metadata). */
-export class DirectoryError extends Error {
-  constructor(
-    readonly code: 'not_found' | 'conflict' | 'invalid',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'DirectoryError';
-  }
-}
+export { DirectoryError };
 
 export type ClientValidator = (metadata: Record<string, unknown>) => Promise<void>;
 
@@ -55,6 +48,8 @@ export class Directory {
       cipher?: Cipher;
       /** The writer of credentials; absent inside an import transaction (no session to end at start). */
       credentials?: Credentials;
+      /** Upstream providers, for the import file's `providers`. */
+      upstreamProviders?: UpstreamProviders;
     },
   ) {
     this.users = new UsersRepository(db);
@@ -272,14 +267,15 @@ export class Directory {
 
   // --- import
   /**
-   * Applies an import file in one transaction: tenants, then users, then clients. Idempotent:
-   * passwords are initial passwords, set only when a user is created (afterwards, reset them
-   * through the API); memberships listed are added or updated, others are left alone.
+   * Applies an import file in one transaction: tenants, then users, then clients, then upstream
+   * providers. Idempotent: passwords are initial passwords, set only when a user is created
+   * (afterwards, reset them through the API); memberships listed are added or updated, others are
+   * left alone; a client or provider listed without its secret keeps the one it has.
    */
-  async applyImport(file: ImportFile): Promise<{ tenants: number; usersCreated: number; usersUpdated: number; clients: number }> {
+  async applyImport(file: ImportFile): Promise<{ tenants: number; usersCreated: number; usersUpdated: number; clients: number; providers: number }> {
     const run = async (trx: Queryable) => {
       const dir = this.with(trx);
-      const summary = { tenants: 0, usersCreated: 0, usersUpdated: 0, clients: 0 };
+      const summary = { tenants: 0, usersCreated: 0, usersUpdated: 0, clients: 0, providers: 0 };
       for (const [i, t] of file.tenants.entries()) {
         const existing = await dir.tenants.find(t.id);
         if (existing && existing.name === t.name && JSON.stringify(existing.policy) === JSON.stringify(parsePolicy(t.policy ?? existing.policy))) continue;
@@ -308,6 +304,14 @@ export class Directory {
         if (existing && (await dir.sameClient(existing, input))) continue;
         await dir.putClient(input).catch(rethrowAt(`clients[${i}] (${c.client_id})`));
         summary.clients++;
+      }
+      if (file.providers.length) {
+        if (!this.deps.upstreamProviders) throw new Error('this directory imports no upstream providers');
+        const providers = this.deps.upstreamProviders.with(trx);
+        for (const [i, p] of file.providers.entries()) {
+          const { changed } = await providers.put(p, {}, { skipUnchanged: true }).catch(rethrowAt(`providers[${i}] (${p.id})`));
+          if (changed) summary.providers++;
+        }
       }
       return summary;
     };

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { tenantPolicySchema } from '../model/tenant-policy.js';
 import { noticeSchema } from '../model/notice.js';
+import { upstreamProviderInputSchema } from '../model/upstream-provider.js';
 
 export const tenantIdSchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be 1-64 lower-case letters, digits, dashes or underscores');
 
@@ -60,6 +61,12 @@ export const importFileSchema = z
     tenants: z.array(tenantInputSchema).default([]),
     users: z.array(userInputSchema).default([]),
     clients: z.array(clientInputSchema).default([]),
+    /**
+     * Upstream providers (issue 12), applied after tenants and clients (which they may name). Their
+     * secrets (clientSecret, privateKeyJwk) may be written here, in clear: they are sealed when
+     * stored, and a provider listed without them keeps the ones it has. Keep such a file as a secret.
+     */
+    providers: z.array(upstreamProviderInputSchema).default([]),
   })
   .strict();
 

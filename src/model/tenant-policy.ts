@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { noticeSchema } from './notice.js';
+import { providerIdSchema } from './upstream-provider.js';
 
 export const MFA_METHODS = ['sms', 'totp', 'passkey'] as const;
 export type MfaMethod = (typeof MFA_METHODS)[number];
@@ -38,6 +39,13 @@ export const tenantPolicySchema = z
     offerPasskeys: z.boolean().default(true),
     /** A notice shown beside the sign-in to this tenant's users (seed 004); null or absent: none. */
     notice: noticeSchema.nullable().optional(),
+    /**
+     * Upstream providers (their ids, issue 12) from which a person with no account may create one
+     * just in time, becoming a member of this tenant: the tenant's own choice, off by default. A
+     * provider not listed here still signs in the accounts linked to it; an id of a provider that
+     * does not (or no longer) exist allows nothing.
+     */
+    signUpProviders: z.array(providerIdSchema).max(20).default([]),
   })
   .strict();
 

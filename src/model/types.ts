@@ -75,5 +75,5 @@ export interface EventRecord {
 }
 
 export type AuditActorType = 'operator' | 'tenant_admin';
-/** `initial_token`: an initial access token for dynamic client registration (its id, never its value). */
-export type AuditTargetType = 'user' | 'tenant' | 'client' | 'key' | 'initial_token';
+/** `initial_token`: an initial access token for dynamic client registration (its id, never its value); `provider`: an upstream provider. */
+export type AuditTargetType = 'user' | 'tenant' | 'client' | 'key' | 'initial_token' | 'provider';

@@ -29,8 +29,11 @@ export const upstreamProviderInputSchema = z
     id: providerIdSchema,
     kind: z.literal('oidc').default('oidc'),
     preset: z.enum(PROVIDER_PRESETS).default('generic'),
-    /** The issuer: its `/.well-known/openid-configuration` is read (https; http only on loopback). */
-    issuer: z.string().url().max(500),
+    /**
+     * The issuer: its `/.well-known/openid-configuration` is read (https; http only on loopback).
+     * The google and itsme presets give theirs; a generic provider must name it.
+     */
+    issuer: z.string().url().max(500).optional(),
     clientId: z.string().min(1).max(200),
     /** For client_secret_basic / client_secret_post. */
     clientSecret: z.string().min(1).max(500).optional(),
@@ -47,7 +50,7 @@ export const upstreamProviderInputSchema = z
     /** The provider's sign-in counts as two factors (itsme, an eID, is; Google is not). */
     trustedForTwoFactors: z.boolean().optional(),
     /** The button's label per language. */
-    label: noticeSchema.optional(),
+    label: noticeSchema.describe("The button's label per language (fr, nl, de, en); default: the preset's, else the id").optional(),
     /** The button's icon: one Sesam serves (google, itsme) or none. */
     icon: z.enum(['google', 'itsme', 'none']).optional(),
     /** Tenants whose sign-ins show it; null: every tenant. */

@@ -10,6 +10,7 @@ import { startTestServer, adminToken, type TestServer } from '../helpers/server.
 import { adminRoutes } from '../../src/admin/route-table.js';
 import { DevicesRepository } from '../../src/repositories/devices-repository.js';
 import { PasskeysRepository } from '../../src/repositories/passkeys-repository.js';
+import { FederatedIdentitiesRepository } from '../../src/repositories/federated-identities-repository.js';
 import { TrustedDevices } from '../../src/domain/trusted-devices.js';
 import { sweepEvents } from '../../src/domain/events.js';
 import type { StoredEvent } from '../../src/repositories/events-repository.js';
@@ -23,7 +24,7 @@ interface Answer {
 
 interface Expected {
   type: string;
-  targetType: 'user' | 'tenant' | 'client' | 'key' | 'initial_token';
+  targetType: 'user' | 'tenant' | 'client' | 'key' | 'initial_token' | 'provider';
   targetId?: string;
 }
 
@@ -221,6 +222,28 @@ describe('audit trail (PostgreSQL)', () => {
       ['deleteClient', async () => {
         expect((await api('DELETE', '/clients/walk-put')).status).toBe(204);
         return [{ type: 'admin.client_deleted', targetType: 'client', targetId: 'walk-put' }];
+      }],
+      ['putProvider', async () => {
+        expect((await api('PUT', '/providers/walk-idp', { issuer: 'https://idp.walk.example', clientId: 'sesam', clientSecret: 'walk-idp-secret' })).status).toBe(201);
+        expect((await api('PUT', '/providers/walk-idp', { issuer: 'https://idp.walk.example', clientId: 'sesam-2' })).status).toBe(200);
+        return [
+          { type: 'admin.provider_created', targetType: 'provider', targetId: 'walk-idp' },
+          { type: 'admin.provider_updated', targetType: 'provider', targetId: 'walk-idp' },
+        ];
+      }],
+      ['deleteUserIdentity', async () => {
+        const linked = await api('POST', '/users', { login: 'linked-walker', tenants: ['acme'] });
+        expect(linked.status).toBe(201);
+        await new FederatedIdentitiesRepository(server.sesam.db).link({ providerId: 'walk-idp', subject: 'walk-subject', userId: linked.body.id });
+        expect((await api('DELETE', '/users/linked-walker/identities/walk-idp')).status).toBe(204);
+        return [
+          { type: 'admin.identity_unlinked', targetType: 'user', targetId: linked.body.id },
+          { type: 'account.sessions_ended', targetType: 'user', targetId: linked.body.id },
+        ];
+      }],
+      ['deleteProvider', async () => {
+        expect((await api('DELETE', '/providers/walk-idp')).status).toBe(204);
+        return [{ type: 'admin.provider_deleted', targetType: 'provider', targetId: 'walk-idp' }];
       }],
       ['rotateKeys', async () => {
         expect((await api('POST', '/keys/rotate')).status).toBe(200);

@@ -35,6 +35,8 @@ const COMMANDS: Record<string, string[]> = {
   'users passkeys': [],
   'users rename-passkey': [],
   'users delete-passkey': [],
+  'users identities': [],
+  'users unlink': [],
   'users recovery-codes': [],
   'clients list': [],
   'clients get': [],
@@ -53,6 +55,30 @@ const COMMANDS: Record<string, string[]> = {
   ],
   'clients set-notice': [],
   'clients delete': [],
+  'providers list': [],
+  'providers get': [],
+  'providers put': [
+    '--client-id <client_id>',
+    '--preset <preset>',
+    '--issuer <url>',
+    '--client-secret <secret>',
+    '--private-key-file <path.jwk.json>',
+    '--auth-method <method>',
+    '--request-object',
+    '--no-request-object',
+    '--scope <scope>',
+    '--acr-values <acr>',
+    '--subject-claim <claim>',
+    '--trusted',
+    '--no-trusted',
+    '--label <json>',
+    '--icon <icon>',
+    '--tenant <tenant>',
+    '--client <client_id>',
+    '--authoritative-domain <domain>',
+    '--disabled',
+  ],
+  'providers delete': [],
   'keys list': [],
   'keys rotate': [],
   events: ['--user <user>', '--tenant <tenant>', '--type <type>', '--limit <n>'],
@@ -65,7 +91,7 @@ describe('sesam --help', () => {
       const res = await runSesam(args, offline);
       expect(res).toMatchObject({ code: 0, stderr: '' });
       expect(res.stdout).toMatch(/^Usage: sesam \[options\] \[command\]/);
-      for (const group of ['tenants', 'users', 'clients', 'keys', 'events', 'migrate', 'help']) expect(res.stdout).toMatch(new RegExp(`^  ${group}\\b`, 'm'));
+      for (const group of ['tenants', 'users', 'clients', 'providers', 'keys', 'events', 'migrate', 'help']) expect(res.stdout).toMatch(new RegExp(`^  ${group}\\b`, 'm'));
       expect(res.stdout).toMatch(/^ {2}--json\s+print the admin API answer as JSON$/m);
       // The overview names every command with its arguments and options.
       for (const command of Object.keys(COMMANDS)) expect(res.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
@@ -76,7 +102,7 @@ describe('sesam --help', () => {
   });
 
   it('each group lists its commands', async () => {
-    for (const group of ['tenants', 'users', 'clients', 'keys']) {
+    for (const group of ['tenants', 'users', 'clients', 'providers', 'keys']) {
       const res = await runSesam([group, '--help'], offline);
       expect(res).toMatchObject({ code: 0, stderr: '' });
       for (const command of Object.keys(COMMANDS).filter((c) => c.startsWith(`${group} `))) {
@@ -110,6 +136,11 @@ describe('a wrong command line', () => {
     [['tenants', 'create', 'x'], /^sesam: required option '--name <name>' not specified \(see sesam tenants create --help\)$/],
     [['users', 'reset-password', 'marie'], /^sesam: required option '--password <password>' not specified/],
     [['users', 'revoke-device', 'marie'], /^sesam: missing required argument 'device_id'/],
+    [['users', 'unlink', 'marie'], /^sesam: missing required argument 'provider'/],
+    [['providers', 'put', 'google', '--preset', 'google'], /^sesam: required option '--client-id <client_id>' not specified \(see sesam providers put --help\)$/],
+    [['providers', 'put', 'google', '--client-id', 'x', '--preset', 'google', '--preset', 'itsme'], /^sesam: --preset may be given once here$/],
+    [['providers', 'put', 'itsme', '--client-id', 'x', '--private-key-file', '/nonexistent/key.jwk.json'], /^sesam: --private-key-file \/nonexistent\/key\.jwk\.json: cannot read it \(ENOENT\)$/],
+    [['providers', 'put', 'google', '--client-id', 'x', '--label', '{fr'], /^sesam: --label: not valid JSON/],
     [['keys', 'list', 'extra'], /^sesam: too many arguments for 'list'/],
     [['users', 'list', '--limit'], /^sesam: option '--limit <n>' argument missing/],
     [['users', 'list', '--tenant', 'a', '--tenant', 'b'], /^sesam: --tenant may be given once here$/],

@@ -9,6 +9,7 @@ export const nullableDateTime = (description?: string) => z.string().nullable().
 export const tenantIdParam = z.string().openapi({ param: { name: 'id', in: 'path', description: 'Tenant id' } });
 export const userIdParam = z.string().openapi({ param: { name: 'id', in: 'path', description: 'User id (uuid), login or e-mail' } });
 export const clientIdParam = z.string().openapi({ param: { name: 'id', in: 'path', description: 'client_id' } });
+export const providerIdParam = z.string().openapi({ param: { name: 'id', in: 'path', description: 'Upstream provider id' } });
 
 export const limitSchema = z.coerce
   .number()
@@ -55,6 +56,8 @@ export const eventSchema = z
         'admin.client_secret_rotated',
         'admin.initial_access_token_created',
         'client.registered',
+        'admin.provider_created',
+        'admin.identity_unlinked',
       ],
     }),
     userId: z.string().nullable().optional().openapi({ format: 'uuid' }),
@@ -70,7 +73,7 @@ export const eventSchema = z
       .optional()
       .openapi({ description: 'Set on an admin action (an audit row): an operator client (`clientId`) or a tenant admin (`actorUserId`)' }),
     actorUserId: z.string().nullable().optional().openapi({ format: 'uuid', description: 'The tenant admin who acted' }),
-    targetType: z.enum(['user', 'tenant', 'client', 'key', 'initial_token']).nullable().optional().openapi({ description: 'What an admin action was on' }),
+    targetType: z.enum(['user', 'tenant', 'client', 'key', 'initial_token', 'provider']).nullable().optional().openapi({ description: 'What an admin action was on' }),
     targetId: z.string().nullable().optional(),
   })
   .openapi('Event');

@@ -1,4 +1,4 @@
-/** `sesam users …`: users, their sign-in state, second factors, devices and passkeys. */
+/** `sesam users …`: users, their sign-in state, second factors, devices, passkeys and identities at upstream providers. */
 import type { Command } from 'commander';
 import { answer, byId, completed } from '../api-client.js';
 import { collect, numberArg, once, passwordArg, tenantArgs } from '../arguments.js';
@@ -9,7 +9,7 @@ const USER = '<id|login|email>';
 const PASSWORD = "an initial password (changed at the next sign-in), or - to read it from standard input's first line";
 
 export function registerUsers(program: Command, ctx: Context): void {
-  const users = program.command('users').description('users, their sign-in state, second factors, devices and passkeys');
+  const users = program.command('users').description('users, their sign-in state, second factors, devices, passkeys and linked identities');
   const api = () => ctx.api();
 
   leaf(users, 'list', 'list users')
@@ -143,6 +143,22 @@ export function registerUsers(program: Command, ctx: Context): void {
     async (user: string, id: string, _opts: object, cmd: Command) => {
       await completed(api().DELETE('/admin/v1/users/{id}/passkeys/{passkeyId}', { params: { path: { id: user, passkeyId: id } } }));
       done(wantsJson(cmd), { deleted: 'passkey', user, id }, `deleted passkey ${id} of ${user}`);
+    },
+  );
+
+  leaf(users, `identities ${USER}`, "a user's identities at upstream providers (Google, itsme…), oldest first").action(async (user: string, _opts: object, cmd: Command) => {
+    show(wantsJson(cmd), await answer(api().GET('/admin/v1/users/{id}/identities', byId(user))), (identities) =>
+      table(
+        ['PROVIDER', 'SUBJECT', 'EMAIL', 'LINKED', 'LAST_USED'],
+        identities.map((i) => [i.providerId, i.subject, i.email, when(i.createdAt), when(i.lastUsedAt)]),
+      ),
+    );
+  });
+
+  leaf(users, `unlink ${USER} <provider>`, "unlink a user's identity at an upstream provider; their sessions end").action(
+    async (user: string, provider: string, _opts: object, cmd: Command) => {
+      await completed(api().DELETE('/admin/v1/users/{id}/identities/{provider}', { params: { path: { id: user, provider } } }));
+      done(wantsJson(cmd), { unlinked: 'identity', user, provider }, `unlinked the ${provider} identity of ${user}: they no longer sign in through it`);
     },
   );
 

@@ -606,6 +606,85 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/v1/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List upstream identity providers */
+        get: operations["listProviders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/providers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get an upstream identity provider */
+        get: operations["getProvider"];
+        /**
+         * Configure or replace an upstream identity provider
+         * @description The tenants and client apps it names must exist (404 otherwise). Records `admin.provider_created` or `admin.provider_updated`, never a secret.
+         */
+        put: operations["putProvider"];
+        post?: never;
+        /**
+         * Delete an upstream identity provider
+         * @description The identities linked through it are unlinked (the accounts stay).
+         */
+        delete: operations["deleteProvider"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/users/{id}/identities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A user's identities at upstream providers */
+        get: operations["listUserIdentities"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/users/{id}/identities/{provider}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Unlink a user's identity at an upstream provider
+         * @description The user no longer signs in through it; like a credential reset, every session of the user ends and every grant is revoked. Records `admin.identity_unlinked` and `account.sessions_ended`.
+         */
+        delete: operations["deleteUserIdentity"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/v1/keys": {
         parameters: {
             query?: never;
@@ -755,6 +834,8 @@ export interface components {
                 de?: string;
                 en?: string;
             } | null;
+            /** @default [] */
+            signUpProviders: string[];
         };
         TenantInput: {
             id: string;
@@ -818,6 +899,8 @@ export interface components {
                     de?: string;
                     en?: string;
                 } | null;
+                /** @default [] */
+                signUpProviders: string[];
             };
         };
         /** @description A tenant; `id`, when given, must match the path; a missing `policy` keeps the current one (defaults for a new tenant) */
@@ -883,6 +966,8 @@ export interface components {
                     de?: string;
                     en?: string;
                 } | null;
+                /** @default [] */
+                signUpProviders: string[];
             };
         };
         /** @description Some keys of a policy; `lockout` is merged key by key */
@@ -945,6 +1030,8 @@ export interface components {
                 de?: string;
                 en?: string;
             } | null;
+            /** @default [] */
+            signUpProviders: string[];
         };
         MembersPage: {
             members: components["schemas"]["Member"][];
@@ -1064,6 +1151,8 @@ export interface components {
              * @example admin.client_secret_rotated
              * @example admin.initial_access_token_created
              * @example client.registered
+             * @example admin.provider_created
+             * @example admin.identity_unlinked
              */
             type: string;
             /** Format: uuid */
@@ -1090,7 +1179,7 @@ export interface components {
              * @description What an admin action was on
              * @enum {string|null}
              */
-            targetType?: "user" | "tenant" | "client" | "key" | "initial_token" | null;
+            targetType?: "user" | "tenant" | "client" | "key" | "initial_token" | "provider" | null;
             targetId?: string | null;
         };
         /** @description A user as the API shows it: never the password hash */
@@ -1381,6 +1470,115 @@ export interface components {
              */
             tenants: string[] | null;
         };
+        /** @description An upstream identity provider, without its secrets */
+        UpstreamProvider: {
+            id: string;
+            /** @enum {string} */
+            kind: "oidc";
+            /** @enum {string} */
+            preset: "google" | "itsme" | "generic";
+            /** Format: uri */
+            issuer: string;
+            clientId: string;
+            /** @enum {string} */
+            tokenEndpointAuthMethod: "client_secret_basic" | "client_secret_post" | "private_key_jwt";
+            /** @description The authorization request goes as a signed request object (RFC 9101) */
+            requestObject: boolean;
+            scopes: string[];
+            /** @description `acr_values` sent upstream */
+            acrValues?: string;
+            /** @description The claim naming the user at the provider */
+            subjectClaim: string;
+            /** @description The provider's sign-in counts as two factors */
+            trustedForTwoFactors: boolean;
+            /** @description The button's label per language */
+            label: {
+                fr?: string;
+                nl?: string;
+                de?: string;
+                en?: string;
+            };
+            /** @enum {string} */
+            icon: "google" | "itsme" | "none";
+            /** @description Tenants whose sign-ins show it; null: every tenant */
+            tenants: string[] | null;
+            /** @description Client apps whose sign-ins show it; null: every app */
+            clients: string[] | null;
+            /** @description E-mail domains whose verified addresses link silently to the account with that address */
+            authoritativeDomains: string[];
+            enabled: boolean;
+            /** @description A client secret is set (never shown) */
+            hasClientSecret: boolean;
+            /** @description A private key is set (never shown) */
+            hasPrivateKey: boolean;
+            /** @description The private key's `kid` (its RFC 7638 thumbprint when it had none) and `kty`; null without one */
+            privateKey: {
+                kid: string;
+                kty: string;
+            } | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        /** @description An upstream provider. `id`, when given, must match the path. The `preset` (google, itsme, generic) fills in what is not given: google (issuer https://accounts.google.com, client_secret_basic, not trusted for two factors), itsme (issuer https://idp.prd.itsme.services/v2, the test one is https://idp.e2e.itsme.services/v2; private_key_jwt, signed request objects, acr_values http://itsme.net/loa/substantial, trusted for two factors; add the scope `service:<SERVICE_CODE>` to `scopes`), generic (an issuer to give; client_secret_basic). `clientSecret` is required for client_secret_basic and client_secret_post, `privateKeyJwk` (a private RSA or EC JWK) for private_key_jwt or requestObject; a secret not given again is kept while the configuration uses it. The issuer must be https (http only on loopback). `acrValues` "" sends none. */
+        UpstreamProviderInput: {
+            id?: string;
+            /**
+             * @default oidc
+             * @enum {string}
+             */
+            kind: "oidc";
+            /**
+             * @default generic
+             * @enum {string}
+             */
+            preset: "google" | "itsme" | "generic";
+            /** Format: uri */
+            issuer?: string;
+            clientId: string;
+            clientSecret?: string;
+            privateKeyJwk?: {
+                [key: string]: unknown;
+            };
+            /** @enum {string} */
+            tokenEndpointAuthMethod?: "client_secret_basic" | "client_secret_post" | "private_key_jwt";
+            requestObject?: boolean;
+            scopes?: string[];
+            acrValues?: string;
+            subjectClaim?: string;
+            trustedForTwoFactors?: boolean;
+            /** @description The button's label per language (fr, nl, de, en); default: the preset's, else the id */
+            label?: {
+                fr?: string;
+                nl?: string;
+                de?: string;
+                en?: string;
+            };
+            /** @enum {string} */
+            icon?: "google" | "itsme" | "none";
+            tenants?: string[] | null;
+            clients?: string[] | null;
+            authoritativeDomains?: string[];
+            enabled?: boolean;
+        };
+        /** @description An identity at an upstream provider, linked to a user's account */
+        FederatedIdentity: {
+            providerId: string;
+            /** @description The user's identifier at the provider */
+            subject: string;
+            /** Format: uuid */
+            userId: string;
+            /** @description The e-mail the provider gave at the last sign-in */
+            email: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description The last sign-in through it
+             */
+            lastUsedAt: string | null;
+        };
         SigningKey: {
             kid: string;
             /** @enum {string} */
@@ -1440,7 +1638,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description No such tenant, user, client, trusted device or passkey */
+        /** @description No such tenant, user, client, trusted device, passkey, upstream provider or linked identity */
         NotFound: {
             headers: {
                 [name: string]: unknown;
@@ -2857,6 +3055,174 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             501: components["responses"]["NotImplemented"];
+        };
+    };
+    listProviders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Providers, by id */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpstreamProvider"][];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    getProvider: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Upstream provider id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The provider */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpstreamProvider"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    putProvider: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Upstream provider id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpstreamProviderInput"];
+            };
+        };
+        responses: {
+            /** @description Replaced */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpstreamProvider"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description The new resource */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpstreamProvider"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["NotJson"];
+        };
+    };
+    deleteProvider: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Upstream provider id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    listUserIdentities: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description User id (uuid), login or e-mail */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Linked identities, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FederatedIdentity"][];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deleteUserIdentity: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description User id (uuid), login or e-mail */
+                id: string;
+                /** @description Upstream provider id */
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Unlinked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
         };
     };
     listKeys: {
