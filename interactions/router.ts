@@ -10,7 +10,7 @@ import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
 import { steps } from './steps/index.js';
-import { finishUpstream, startUpstream } from './upstream.js';
+import { finishUpstream, journeyOfState, startUpstream } from './upstream.js';
 import { finishPortalLink } from './upstream-link.js';
 import { finishJourney } from './finish.js';
 import { loadContext, loadUser, saveJourney } from './context.js';
@@ -62,10 +62,24 @@ export function interactionRouter(services: Services): Router {
     const query = formFields(ctx.query);
     // A link started in the account portal, not a sign-in: told apart by its state.
     if (query.state && (await services.federation.links.exists(query.state))) return finishPortalLink(ctx, services, ctx.params.provider, query);
-    const sc = await loadContext(ctx, services);
+    // The interaction cookie is scoped to /interaction/<uid>: the state names the journey, whose own route reads it.
+    const uid = await journeyOfState(services, query.state);
+    if (!uid) {
+      const pc = pageContextFor(ctx, services.defaultLocale);
+      ctx.status = 400;
+      ctx.type = 'html';
+      ctx.body = errorPage(pc, pc.t('upstream.error.state_mismatch'));
+      return;
+    }
+    ctx.status = 303;
+    ctx.redirect(`/interaction/${uid}/callback/${encodeURIComponent(ctx.params.provider)}?${ctx.querystring}`);
+  });
+
+  router.get('/:uid/callback/:provider', async (ctx) => {
+    const sc = await loadContext(ctx, services, ctx.params.uid);
     if (!sc) return;
     await decide(sc);
-    await handle(sc, await finishUpstream(sc, ctx.params.provider, query));
+    await handle(sc, await finishUpstream(sc, ctx.params.provider, formFields(ctx.query)));
   });
 
   router.get('/:uid', async (ctx) => {

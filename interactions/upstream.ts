@@ -17,6 +17,14 @@ import type { StepContext, SubmitResult } from './step.js';
 /** The provider's answer can be checked this long after the button was pressed. */
 const UPSTREAM_WINDOW_MS = 10 * 60 * 1000;
 
+const stateKey = (state: string) => `upstream:state:${state}`;
+
+/** The journey an upstream answer belongs to, by its state (the provider comes back outside the journey's cookie path). */
+export async function journeyOfState(services: StepContext['services'], state: string | undefined): Promise<string | undefined> {
+  if (!state || state.length > 200) return undefined;
+  return services.kv.get<string>(stateKey(state));
+}
+
 export const callbackUri = (issuer: string, providerId: string) => `${issuer.replace(/\/$/, '')}/interaction/callback/${encodeURIComponent(providerId)}`;
 
 /**
@@ -37,13 +45,13 @@ export function upstreamRecord(provider: UpstreamProvider, identity: Pick<Upstre
 }
 
 /** The button's text: "Connexion avec Google". */
-export function providerLabel(sc: StepContext, provider: UpstreamProvider): string {
+export function providerLabel(sc: StepContext, provider: Pick<UpstreamProvider, 'id' | 'label'>): string {
   const name = provider.label[sc.pc.locale] ?? provider.label.en ?? provider.label.fr ?? provider.id;
   return sc.pc.t('upstream.signInWith', { name });
 }
 
 /** The providers this sign-in offers: the app's and the tenant's, when it is known. */
-export async function offeredProviders(sc: StepContext): Promise<UpstreamProvider[]> {
+export async function offeredProviders(sc: StepContext): Promise<Pick<UpstreamProvider, 'id' | 'label' | 'icon'>[]> {
   // The tenant when known: chosen already, asked for (`organization`), or the app's only one.
   const organization = sc.details.params.organization as string | undefined;
   const asked = organization && (!sc.client.tenants || sc.client.tenants.includes(organization)) ? organization : undefined;
@@ -53,7 +61,9 @@ export async function offeredProviders(sc: StepContext): Promise<UpstreamProvide
 
 /** The button was pressed: off to the provider, with what the callback must find. */
 export async function startUpstream(sc: StepContext, providerId: string): Promise<SubmitResult> {
-  const provider = (await offeredProviders(sc)).find((p) => p.id === providerId);
+  const offered = (await offeredProviders(sc)).some((p) => p.id === providerId);
+  // The offered list carries no secrets: the leg needs the provider as stored.
+  const provider = offered ? await sc.services.federation.providers.find(providerId) : undefined;
   if (!provider) return { ok: false, status: 404, error: sc.pc.t('callback.unknown') };
   try {
     const { url, pending } = await sc.services.federation.client.start(provider, {
@@ -62,7 +72,7 @@ export async function startUpstream(sc: StepContext, providerId: string): Promis
       uiLocales: sc.pc.locale,
     });
     sc.journey.challenges.upstream = pending;
-    await sc.services.journeys.save(sc.uid, sc.journey);
+    await Promise.all([sc.services.journeys.save(sc.uid, sc.journey), sc.services.kv.set(stateKey(pending.state), sc.uid, UPSTREAM_WINDOW_MS / 1000)]);
     await sc.services.events.record({ type: 'login.upstream_started', userId: sc.journey.userId, ...sc.meta, method: `upstream:${provider.id}` });
     sc.ctx.status = 303;
     sc.ctx.redirect(url);

@@ -15,7 +15,7 @@ import { offeredProviders, providerLabel } from '../upstream.js';
 import type { UpstreamProvider } from '../../src/model/upstream-provider.js';
 
 /** One button per upstream provider the app and tenant offer (seed 001: "Connexion avec Google"). */
-function upstreamButtons(sc: StepContext, providers: UpstreamProvider[]) {
+function upstreamButtons(sc: StepContext, providers: Pick<UpstreamProvider, 'id' | 'label' | 'icon'>[]) {
   if (providers.length === 0) return '';
   return html`<div class="upstream-way">${providers.map(
     (p) => html`<form method="post" action="/interaction/${sc.uid}/upstream/${p.id}">${csrfField(sc)}<button type="submit" class="secondary upstream" data-provider="${p.id}"${p.icon === 'none' ? '' : html` data-icon="${p.icon}"`}>${providerLabel(sc, p)}</button></form>`,
