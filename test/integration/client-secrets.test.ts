@@ -5,39 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startTestServer, adminToken, type TestServer } from '../helpers/server.js';
-
-interface Answer {
-  status: number;
-  body: any;
-  headers: Headers;
-}
-
-async function call(url: string, method: string, options: { token?: string; body?: unknown; form?: Record<string, string>; basic?: [string, string] } = {}): Promise<Answer> {
-  const headers: Record<string, string> = {};
-  let body: string | undefined;
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-  if (options.basic) headers.authorization = `Basic ${Buffer.from(options.basic.map(encodeURIComponent).join(':')).toString('base64')}`;
-  if (options.form) {
-    headers['content-type'] = 'application/x-www-form-urlencoded';
-    body = new URLSearchParams(options.form).toString();
-  } else if (options.body !== undefined) {
-    headers['content-type'] = 'application/json';
-    body = JSON.stringify(options.body);
-  }
-  const res = await fetch(url, { method, headers, body });
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    // left as text: the assertions show it
-  }
-  return { status: res.status, body: parsed, headers: res.headers };
-}
-
-function clientCredentials(server: TestServer, clientId: string, secret: string, scope?: string): Promise<Answer> {
-  return call(`${server.url}/token`, 'POST', { basic: [clientId, secret], form: { grant_type: 'client_credentials', ...(scope ? { scope } : {}) } });
-}
+import { call, clientCredentials } from '../helpers/http-call.js';
 
 describe('client secret rotation (PostgreSQL + Redis)', () => {
   let server: TestServer;
