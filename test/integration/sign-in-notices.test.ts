@@ -127,7 +127,7 @@ describe('notices beside the sign-in', () => {
   describe('set by operators', () => {
     it('applies the same import file again without a change (notices included)', async () => {
       const again = await server.sesam.directory.applyImport(importFileSchema.parse(IMPORT));
-      expect(again).toEqual({ tenants: 0, usersCreated: 0, usersUpdated: 0, clients: 0 });
+      expect(again).toEqual({ tenants: 0, usersCreated: 0, usersUpdated: 0, clients: 0, providers: 0 });
     });
 
     it('keeps a notice through the tenant policy API, refuses a bad one, and removes it with null', async () => {
