@@ -141,9 +141,8 @@ export class Federation {
 
   /** The one tenant of this app that takes sign-ups from the provider (none, or several: no sign-up). */
   private async signUpTenant(provider: UpstreamProvider, clientTenants: string[] | null): Promise<Tenant | undefined> {
-    const policyOf = (t: Tenant) => (t.policy as { signUpProviders?: string[] }).signUpProviders ?? [];
     const open = (await this.deps.tenants.list()).filter(
-      (t) => policyOf(t).includes(provider.id) && (provider.tenants === null || provider.tenants.includes(t.id)) && (clientTenants === null || clientTenants.includes(t.id)),
+      (t) => t.policy.signUpProviders.includes(provider.id) && (provider.tenants === null || provider.tenants.includes(t.id)) && (clientTenants === null || clientTenants.includes(t.id)),
     );
     return open.length === 1 ? open[0] : undefined;
   }
