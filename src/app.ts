@@ -73,9 +73,19 @@ export async function createSesam(settings: Settings, logger: Logger = createLog
   await bootstrapCliClient(directory, logger).catch(abandon);
   if (settings.importFile) await applyImportFile(settings.importFile, directory, logger).catch(abandon);
 
+  // What another instance changed is forgotten here at once (with Redis; else within the caches' TTL).
+  await stores.invalidation
+    .subscribe((message) => {
+      if (message.startsWith('client:')) repos.clientCache.forget(message.slice('client:'.length));
+      else if (message.startsWith('tenant:')) repos.tenantCache.forget(message.slice('tenant:'.length));
+      else if (message === 'keys') host.reload().catch((err) => logger.error({ err }, 'could not reload keys'));
+    })
+    .catch(abandon);
+
   const rotateKeys = async (actor: Actor = {}) => {
     const kids = await rotateSigningKeys(db, cipher, TTL.IdToken + 300);
     await host.reload(true);
+    stores.invalidation.publish('keys');
     await repos.events.record({ type: 'admin.keys_rotated', ...actorMeta(actor), targetType: 'key', targetId: kids.join(' '), details: { kids } });
     return kids;
   };

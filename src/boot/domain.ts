@@ -49,6 +49,9 @@ export interface Repositories {
   clientCache: ClientCache;
   /** Tenant policies, read on every step of every sign-in, cached like client registrations. */
   tenantCache: ReadCache<Tenant | undefined>;
+  /** Forget a client's / tenant's cached record here and on every other instance. */
+  clientChanged: (id: string) => void;
+  tenantChanged: (id: string) => void;
   eventsRepo: EventsRepository;
   events: EventLog;
   hasher: PasswordHasher;
@@ -62,7 +65,7 @@ export interface Repositories {
   federatedIdentities: FederatedIdentitiesRepository;
 }
 
-export function openRepositories(settings: Settings, { db, redis, kv, cipher, keyring }: Stores, logger: Logger): Repositories {
+export function openRepositories(settings: Settings, { db, redis, kv, cipher, keyring, invalidation }: Stores, logger: Logger): Repositories {
   const eventsRepo = new EventsRepository(db);
   const events = new EventLog(eventsRepo, logger);
   const { rpId, rpName, origins } = settings.webauthn;
@@ -70,6 +73,16 @@ export function openRepositories(settings: Settings, { db, redis, kv, cipher, ke
   const users = new UsersRepository(db);
   const clients = new ClientsRepository(db, cipher);
   const clientCache = new ClientCache(clients, settings.clientCacheSeconds);
+  const tenantCache = new ReadCache((id) => tenants.find(id), settings.clientCacheSeconds);
+  // A change is forgotten here at once and announced to the other instances (see invalidation.ts).
+  const clientChanged = (id: string) => {
+    clientCache.forget(id);
+    invalidation.publish(`client:${id}`);
+  };
+  const tenantChanged = (id: string) => {
+    tenantCache.forget(id);
+    invalidation.publish(`tenant:${id}`);
+  };
   return {
     passwordRecovery: new PasswordRecovery({
       users,
@@ -84,7 +97,9 @@ export function openRepositories(settings: Settings, { db, redis, kv, cipher, ke
     }),
     users,
     tenants,
-    tenantCache: new ReadCache((id) => tenants.find(id), settings.clientCacheSeconds),
+    tenantCache,
+    clientChanged,
+    tenantChanged,
     clientCache,
     registration: new DynamicRegistration({
       enabled: settings.dynamicRegistration !== 'off',
@@ -92,7 +107,7 @@ export function openRepositories(settings: Settings, { db, redis, kv, cipher, ke
       clients,
       tenants,
       events,
-      onClientChange: (id) => clientCache.forget(id),
+      onClientChange: clientChanged,
     }),
     eventsRepo,
     events,
@@ -122,7 +137,7 @@ export interface Domain {
 }
 
 export function buildDomain({ db, redis, kv, cipher, keyring }: Stores, repos: Repositories, provider: () => Provider, logger: Logger): Domain {
-  const { hasher, events, clientCache, passkeys } = repos;
+  const { hasher, events, passkeys } = repos;
   const factors = new FactorsRepository(db);
   const totp = new TotpService(factors, cipher);
   const recoveryCodes = new RecoveryCodes(factors, keyring.key('recovery-codes'));
@@ -135,8 +150,8 @@ export function buildDomain({ db, redis, kv, cipher, keyring }: Stores, repos: R
     validateClient: async (metadata) => {
       await provider().Client.validate(metadata as never);
     },
-    onClientChange: (id) => clientCache.forget(id),
-    onTenantChange: (id) => repos.tenantCache.forget(id),
+    onClientChange: repos.clientChanged,
+    onTenantChange: repos.tenantChanged,
     cipher,
     credentials,
     upstreamProviders,

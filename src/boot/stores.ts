@@ -3,7 +3,8 @@
  * (PostgreSQL, or the embedded one) migrated to the latest schema, Redis when one is configured,
  * the key-value store for short-lived state (Redis, else SQL with expiry), the master key with
  * the Cipher and Keyring derived from it, the cookie keys and the signing keys (generated on
- * first start). Everything later in the boot reads and writes through these; `closeStores` and
+ * first start). A master key that does not open what the database holds (an instance that
+ * generated its own instead of sharing SESAM_ENCRYPTION_KEY) stops the start. Everything later in the boot reads and writes through these; `closeStores` and
  * `abandonStores` let them go again, on a graceful stop or a failed start.
  */
 import type { Redis } from 'ioredis';
@@ -16,7 +17,9 @@ import { RedisKeyValueStore, SqlKeyValueStore, type KeyValueStore } from '../sto
 import { Cipher } from '../secrets/cipher.js';
 import { loadMasterKey } from '../secrets/master-key.js';
 import { Keyring } from '../secrets/keyring.js';
-import { getOrCreateSecret, randomSecret } from '../repositories/secrets-repository.js';
+import { getOrCreateSecret, masterKeyOpensDatabase, randomSecret } from '../repositories/secrets-repository.js';
+import { Invalidation } from '../storage/invalidation.js';
+import { StartupError } from './bootstrap.js';
 import { ensureSigningKeys } from '../oidc/signing-keys.js';
 
 export interface Stores {
@@ -27,6 +30,8 @@ export interface Stores {
   keyring: Keyring;
   /** Signs the engine's and Sesam's cookies alike. */
   cookieKeys: string[];
+  /** Tells the other instances what configuration changed (over Redis; nothing without it). */
+  invalidation: Invalidation;
 }
 
 export async function openStores(settings: Settings, logger: Logger): Promise<Stores> {
@@ -39,19 +44,30 @@ export async function openStores(settings: Settings, logger: Logger): Promise<St
 
   const cipher = new Cipher(masterKey);
   const keyring = new Keyring(masterKey);
+  if (!(await masterKeyOpensDatabase(db, cipher))) {
+    await db.destroy().catch(() => undefined);
+    redis?.disconnect();
+    throw new StartupError(
+      `the master key ${settings.encryptionKey ? 'in SESAM_ENCRYPTION_KEY' : `in ${settings.dataDir}/master.key`} does not open the secrets in this database, which another instance sealed: ` +
+        'every instance of a deployment needs the same key; set SESAM_ENCRYPTION_KEY to the first instance\'s key (its master.key)',
+    );
+  }
+  const invalidation = new Invalidation(redis, settings.redisKeyPrefix, (err) => logger.warn({ err }, 'cache invalidation failed'));
   const cookieKeys = settings.cookieKeys ?? [await getOrCreateSecret(db, cipher, 'cookie-key-1', randomSecret)];
   await ensureSigningKeys(db, cipher);
-  return { db, redis, kv, cipher, keyring, cookieKeys };
+  return { db, redis, kv, cipher, keyring, cookieKeys, invalidation };
 }
 
 /** On a graceful stop: closes the database pool and lets Redis finish what it was sent. */
-export async function closeStores({ db, redis }: Stores): Promise<void> {
+export async function closeStores({ db, redis, invalidation }: Stores): Promise<void> {
+  await invalidation.close();
   await db.destroy();
   await redis?.quit().catch(() => redis.disconnect());
 }
 
 /** On a failed start: drops the connections, never failing itself. */
-export async function abandonStores({ db, redis }: Stores): Promise<void> {
+export async function abandonStores({ db, redis, invalidation }: Stores): Promise<void> {
+  await invalidation.close().catch(() => undefined);
   await db.destroy().catch(() => undefined);
   redis?.disconnect();
 }

@@ -28,6 +28,13 @@ export interface TestServerOptions {
   /** Reuse a data folder / database of an earlier server (restart tests). */
   reuse?: { dataDir: string; databaseUrl?: string; redisKeyPrefix?: string };
   host?: 'localhost' | '127.0.0.1';
+  /**
+   * Another instance of `shareWith`'s deployment: its database and Redis prefix, a data folder of
+   * its own, and its master key (as SESAM_ENCRYPTION_KEY) unless `shareKey` is false. `stop`
+   * leaves the shared stores to the first server.
+   */
+  shareWith?: TestServer;
+  shareKey?: boolean;
 }
 
 export async function freePort(): Promise<number> {
@@ -43,10 +50,11 @@ export async function freePort(): Promise<number> {
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const backend = options.backend ?? 'postgres';
+  const shared = options.shareWith;
   let dataDir = options.reuse?.dataDir ?? tmpDir();
-  let databaseUrl = options.reuse?.databaseUrl;
+  let databaseUrl = options.reuse?.databaseUrl ?? shared?.databaseUrl;
   let dropDatabase: (() => Promise<void>) | undefined;
-  if (!options.reuse) {
+  if (!options.reuse && !shared) {
     if (backend === 'postgres') {
       const tdb = await createPostgresDatabase();
       databaseUrl = tdb.url;
@@ -74,7 +82,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     // A key prefix of its own: counters and tokens of other runs never leak in.
-    ...(options.redis ? { REDIS_URL: REDIS_URL, REDIS_KEY_PREFIX: options.reuse?.redisKeyPrefix ?? `sesam-test-${port}-${Date.now()}:` } : {}),
+    ...(options.redis ? { REDIS_URL: REDIS_URL, REDIS_KEY_PREFIX: options.reuse?.redisKeyPrefix ?? shared?.env.REDIS_KEY_PREFIX ?? `sesam-test-${port}-${Date.now()}:` } : {}),
+    ...(shared && options.shareKey !== false
+      ? { SESAM_ENCRYPTION_KEY: shared.env.SESAM_ENCRYPTION_KEY ?? fs.readFileSync(path.join(shared.dataDir, 'master.key'), 'utf8').trim() }
+      : {}),
     ...options.env,
   };
   if (options.import) {
@@ -83,20 +94,25 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     env.SESAM_IMPORT = file;
   }
   const settings = loadSettings(env);
-  const sesam = await createSesam(settings);
+  const sesam = await createSesam(settings).catch((e: unknown) => {
+    if (shared) fs.rmSync(dataDir, { recursive: true, force: true });
+    throw e;
+  });
   await sesam.listen();
+  const direct = `http://${host}:${env.PORT}`;
   return {
     sesam,
-    // An https issuer stands for a TLS-terminating proxy in front: the server itself is reached
-    // over plain http on its port.
-    url: settings.issuer.startsWith('https:') ? `http://${host}:${port}` : settings.issuer,
+    // An issuer other than the port's own (https, or another origin) stands for a proxy in front:
+    // the server itself is reached over plain http on its port.
+    url: settings.issuer.startsWith('https:') || settings.issuer !== direct ? direct : settings.issuer,
     issuer: settings.issuer,
     dataDir,
     databaseUrl,
     env,
     async stop(stopOptions = {}) {
       await sesam.close();
-      if (!stopOptions.keepData) {
+      if (shared) fs.rmSync(dataDir, { recursive: true, force: true });
+      else if (!stopOptions.keepData) {
         await dropDatabase?.();
         if (env.REDIS_KEY_PREFIX) await deleteRedisKeys(env.REDIS_KEY_PREFIX);
         fs.rmSync(dataDir, { recursive: true, force: true });
