@@ -7,6 +7,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { loadSettings } from '../../config/settings.js';
 import { createSesam, type Sesam } from '../../src/app.js';
+import type { Logger } from '../../src/logger.js';
 import { createEmbeddedDatabase, createPostgresDatabase, deleteRedisKeys, REDIS_URL, tmpDir } from './stores.js';
 
 export interface TestServer {
@@ -28,6 +29,8 @@ export interface TestServerOptions {
   /** Reuse a data folder / database of an earlier server (restart tests). */
   reuse?: { dataDir: string; databaseUrl?: string; redisKeyPrefix?: string };
   host?: 'localhost' | '127.0.0.1';
+  /** The server's logger (to read its lines); by default one at TEST_LOG_LEVEL, silent. */
+  logger?: Logger;
 }
 
 export async function freePort(): Promise<number> {
@@ -83,7 +86,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     env.SESAM_IMPORT = file;
   }
   const settings = loadSettings(env);
-  const sesam = await createSesam(settings);
+  const sesam = await createSesam(settings, options.logger);
   await sesam.listen();
   return {
     sesam,
