@@ -55,6 +55,8 @@ const schema = z.object({
   SESSION_REMEMBER_DAYS: int(1, 400).default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TRUST_PROXY: bool.default(false),
+  /** Bearer token GET /metrics asks for; unset, /metrics answers only to loopback addresses. */
+  METRICS_TOKEN: secret.optional(),
   ARGON2_MEMORY_KIB: int(19456, 4194304).default(19456),
   ARGON2_TIME_COST: int(2, 100).default(2),
   ARGON2_PARALLELISM: int(1, 16).default(1),
@@ -178,6 +180,8 @@ export type Settings = Readonly<{
   sessionRememberDays: number;
   logLevel: string;
   trustProxy: boolean;
+  /** What GET /metrics requires as `Authorization: Bearer …`; unset: loopback callers only. */
+  metricsToken?: string;
   argon2: Readonly<{ memoryCost: number; timeCost: number; parallelism: number }>;
   argon2Concurrency?: number;
   defaultLocale: 'fr' | 'nl' | 'de' | 'en';
@@ -270,6 +274,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     sessionRememberDays: s.SESSION_REMEMBER_DAYS,
     logLevel: s.LOG_LEVEL,
     trustProxy: s.TRUST_PROXY,
+    metricsToken: s.METRICS_TOKEN,
     argon2: Object.freeze({ memoryCost: s.ARGON2_MEMORY_KIB, timeCost: s.ARGON2_TIME_COST, parallelism: s.ARGON2_PARALLELISM }),
     argon2Concurrency: s.ARGON2_CONCURRENCY,
     defaultLocale: s.DEFAULT_LOCALE,
@@ -292,5 +297,5 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
 
 function redact(name: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  return /SECRET|KEY|PASSWORD|DATABASE_URL|REDIS_URL|SMTP_URL/.test(name) ? '<redacted>' : value;
+  return /SECRET|KEY|PASSWORD|TOKEN|DATABASE_URL|REDIS_URL|SMTP_URL/.test(name) ? '<redacted>' : value;
 }

@@ -46,12 +46,27 @@ export function interactionRouter(services: Services): Router {
 
   serveAssets(router);
 
+  // Each request of the journey timed, under the step its handler names in ctx.state.step (assets name none).
+  router.use(async (ctx, next) => {
+    const start = process.hrtime.bigint();
+    try {
+      await next();
+    } finally {
+      const step = (ctx.state as { step?: string }).step;
+      if (step) services.observeStep?.(step, ctx.method, Number(process.hrtime.bigint() - start) / 1e9);
+    }
+  });
+  const named = (name: string) => async (ctx: Context, next: () => Promise<unknown>) => {
+    ctx.state.step = name;
+    await next();
+  };
+
   // Password recovery (issue 10): the e-mailed link, outside any sign-in, before the routes with a uid.
-  router.get('/recover/:token', (ctx) => showRecoverLink(ctx, services, ctx.params.token));
-  router.post('/recover/:token', sameOrigin, (ctx) => useRecoverLink(ctx, services, ctx.params.token));
+  router.get('/recover/:token', named('recover'), (ctx) => showRecoverLink(ctx, services, ctx.params.token));
+  router.post('/recover/:token', named('recover'), sameOrigin, (ctx) => useRecoverLink(ctx, services, ctx.params.token));
 
   // An upstream provider's answer (issue 12): the interaction is the browser's (its cookie), the journey checks the rest.
-  router.get('/callback/:provider', async (ctx) => {
+  router.get('/callback/:provider', named('callback'), async (ctx) => {
     if (!(await services.federation.providers.find(ctx.params.provider))) {
       const pc = pageContextFor(ctx, services.defaultLocale);
       ctx.status = 404;
@@ -75,7 +90,7 @@ export function interactionRouter(services: Services): Router {
     ctx.redirect(`/interaction/${uid}/callback/${encodeURIComponent(ctx.params.provider)}?${ctx.querystring}`);
   });
 
-  router.get('/:uid/callback/:provider', async (ctx) => {
+  router.get('/:uid/callback/:provider', named('callback'), async (ctx) => {
     const sc = await loadContext(ctx, services, ctx.params.uid);
     if (!sc) return;
     await decide(sc);
@@ -83,26 +98,29 @@ export function interactionRouter(services: Services): Router {
   });
 
   router.get('/:uid', async (ctx) => {
+    ctx.state.step = 'show';
     const sc = await loadContext(ctx, services, ctx.params.uid);
-    if (sc) await advance(sc);
+    if (!sc) return;
+    await advance(sc);
+    ctx.state.step = stepLabel(sc.decision.step);
   });
 
-  router.get('/:uid/forgot', async (ctx) => {
+  router.get('/:uid/forgot', named('forgot'), async (ctx) => {
     const sc = await loadContext(ctx, services, ctx.params.uid);
     if (sc) await showForgot(sc, 'form');
   });
 
-  router.get('/:uid/forgot/sent', async (ctx) => {
+  router.get('/:uid/forgot/sent', named('forgot'), async (ctx) => {
     const sc = await loadContext(ctx, services, ctx.params.uid);
     if (sc) await showForgot(sc, 'sent');
   });
 
-  router.post('/:uid/forgot', sameOrigin, body, async (ctx) => {
+  router.post('/:uid/forgot', named('forgot'), sameOrigin, body, async (ctx) => {
     const sc = await posted(ctx);
     if (sc) await submitForgot(sc, formFields(ctx.request.body));
   });
 
-  router.post('/:uid/restart', sameOrigin, body, async (ctx) => {
+  router.post('/:uid/restart', named('restart'), sameOrigin, body, async (ctx) => {
     const sc = await posted(ctx);
     if (!sc) return;
     await services.journeys.save(sc.uid, newJourney('sign-in', { switchAccount: true, locale: sc.journey.locale, remember: sc.journey.remember }));
@@ -110,7 +128,7 @@ export function interactionRouter(services: Services): Router {
     ctx.redirect(`/interaction/${sc.uid}`);
   });
 
-  router.post('/:uid/abort', sameOrigin, body, async (ctx) => {
+  router.post('/:uid/abort', named('abort'), sameOrigin, body, async (ctx) => {
     const sc = await posted(ctx);
     if (!sc) return;
     await services.journeys.delete(sc.uid);
@@ -119,7 +137,7 @@ export function interactionRouter(services: Services): Router {
   });
 
   // A provider's button on the identifier page: off to the provider.
-  router.post('/:uid/upstream/:provider', sameOrigin, body, async (ctx) => {
+  router.post('/:uid/upstream/:provider', named('upstream'), sameOrigin, body, async (ctx) => {
     const sc = await posted(ctx);
     if (!sc) return;
     await decide(sc);
@@ -127,6 +145,7 @@ export function interactionRouter(services: Services): Router {
   });
 
   router.post('/:uid/:step', sameOrigin, body, async (ctx) => {
+    ctx.state.step = stepLabel(ctx.params.step);
     const sc = await posted(ctx);
     if (!sc) return;
     const current = await decide(sc);
@@ -169,6 +188,11 @@ export function interactionRouter(services: Services): Router {
   });
 
   return router;
+}
+
+/** A step's name as a metrics label: one of the steps, `finish`, or `other` (never what a request made up). */
+function stepLabel(name: string | undefined): string {
+  return name !== undefined && (Object.hasOwn(steps, name) || name === 'finish') ? name : 'other';
 }
 
 /** What follows a submission: the step again (with its error), or the next step after a redirect. */

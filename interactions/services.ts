@@ -47,6 +47,8 @@ export interface Services {
   defaultLocale: Locale;
   grantTtlSeconds: number;
   logger: Logger;
+  /** Told how long each request of the journey took, by step name (never the interaction) and HTTP method; the metrics. */
+  observeStep?: (step: string, method: string, seconds: number) => void;
   cipher: Cipher;
   totp: TotpService;
   recoveryCodes: RecoveryCodes;

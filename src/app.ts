@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis';
 import type { Settings } from '../config/settings.js';
 import { createLogger, type Logger } from './logger.js';
 import type { Database } from './storage/database.js';
-import { SqlKeyValueStore, type KeyValueStore } from './storage/kv.js';
+import type { KeyValueStore } from './storage/kv.js';
 import { rotateSigningKeys } from './oidc/signing-keys.js';
 import { sweepExpired } from './oidc/adapters/index.js';
 import { TTL } from './oidc/configuration.js';
@@ -109,7 +109,7 @@ export async function createSesam(settings: Settings, logger: Logger = createLog
   const sweeper = setInterval(() => {
     void sweepExpired(db).catch((err) => logger.warn({ err }, 'sweep failed'));
     void sweepEvents(repos.eventsRepo, settings.retention).catch((err) => logger.warn({ err }, 'event sweep failed'));
-    if (kv instanceof SqlKeyValueStore) void kv.sweep().catch((err) => logger.warn({ err }, 'sweep failed'));
+    if (stores.sqlKv) void stores.sqlKv.sweep().catch((err) => logger.warn({ err }, 'sweep failed'));
   }, 10 * 60 * 1000);
   sweeper.unref();
 

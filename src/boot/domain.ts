@@ -65,9 +65,9 @@ export interface Repositories {
   federatedIdentities: FederatedIdentitiesRepository;
 }
 
-export function openRepositories(settings: Settings, { db, redis, kv, cipher, keyring, invalidation }: Stores, logger: Logger): Repositories {
+export function openRepositories(settings: Settings, { db, redis, kv, cipher, keyring, invalidation, metrics }: Stores, logger: Logger): Repositories {
   const eventsRepo = new EventsRepository(db);
-  const events = new EventLog(eventsRepo, logger);
+  const events = new EventLog(eventsRepo, logger, (event) => metrics.countEvent(event));
   const { rpId, rpName, origins } = settings.webauthn;
   const tenants = new TenantsRepository(db);
   const users = new UsersRepository(db);
@@ -88,7 +88,7 @@ export function openRepositories(settings: Settings, { db, redis, kv, cipher, ke
       users,
       kv,
       key: keyring.key('password-reset'),
-      mail: createMailTransport(settings, logger),
+      mail: metrics.countDeliveries('mail', createMailTransport(settings, logger)),
       events,
       throttle: new PasswordResetLimiter({ redis, kv, key: keyring.key('rate-limits') }),
       issuer: settings.issuer,

@@ -3,9 +3,9 @@
  * configuration over the stores' adapters and the cached client records, accounts found through
  * the users repository, the engine's own pages (errors, logout) in Sesam's look, the login
  * journey as its interaction URL, the interaction policy that asks again when a grant's tenant
- * does not fit, and the event listeners: errors go to the log, and a revoked grant takes its
- * tenant context with it. The host is loaded from the stored signing keys and then watches them,
- * so a rotation made on any instance reaches every one.
+ * does not fit, and the event listeners: errors go to the log, a token response is counted in
+ * the metrics, and a revoked grant takes its tenant context with it. The host is loaded from the
+ * stored signing keys and then watches them, so a rotation made on any instance reaches every one.
  */
 import type { Settings } from '../../config/settings.js';
 import type { Logger } from '../logger.js';
@@ -33,7 +33,7 @@ const ERROR_EVENTS = [
   'registration_delete.error',
 ] as const;
 
-export async function startEngine(settings: Settings, { db, redis, kv, cipher, cookieKeys }: Stores, { users, clientCache, registration }: Repositories, logger: Logger): Promise<ProviderHost> {
+export async function startEngine(settings: Settings, { db, redis, kv, cipher, cookieKeys, metrics }: Stores, { users, clientCache, registration }: Repositories, logger: Logger): Promise<ProviderHost> {
   const ClientAdapter = clientAdapterClass(clientCache, registration);
   const pages = providerPages(settings.defaultLocale);
 
@@ -66,6 +66,8 @@ export async function startEngine(settings: Settings, { db, redis, kv, cipher, c
       // Where each sign-in came from (browser, address), for the account portal's list of sessions.
       provider.use(recordSessionMeta(new SessionMetaStore(kv), logger));
       registration.listen(provider);
+      // One per successful token response (tokens issued by grant type); the grant type is one the engine supports.
+      provider.on('grant.success', (ctx) => metrics.countToken(ctx.oidc.params?.grant_type as string | undefined));
       provider.on('server_error', (_ctx, err) => logger.error({ err }, 'oidc server error'));
       for (const event of ERROR_EVENTS) {
         (provider as unknown as NodeJS.EventEmitter).on(event, (_ctx: unknown, err: { error?: string; error_detail?: string }) =>

@@ -1,8 +1,9 @@
 /**
  * Sesam's HTTP side: the Koa app that serves Sesam's own paths (error pages, strict security
  * headers, the issuer's scheme behind a TLS-terminating proxy, cookies signed with the engine's
- * keys, the health routes, then the routers it is given: the login journey and the admin API),
- * and the one HTTP server that dispatches each request either to that app or straight to the
+ * keys, the health routes and /metrics, then the routers it is given: the login journey and the
+ * admin API), and the one HTTP server that gives each request its id (answered in X-Request-Id,
+ * carried by its log lines) and dispatches it either to that app or straight to the
  * OIDC engine (`isSesamPath`), so the token endpoint meets no router matching or extra
  * middleware. `close` stops a server gracefully: /readyz turns 503, idle connections close,
  * requests under way may finish (10 s at most).
@@ -18,11 +19,13 @@ import type { ProviderHost } from '../oidc/provider-host.js';
 import { securityHeaders } from '../http/security-headers.js';
 import { useIssuerScheme } from '../http/https-issuer.js';
 import { errorHandler } from '../http/error-handler.js';
+import { withRequestId } from '../http/request-id.js';
+import { metricsRouter } from '../http/metrics-route.js';
 import { errorPages } from '../../interactions/views/provider-pages.js';
 import { healthRouter } from './health.js';
 import { firstRunRouter } from './first-run.js';
 
-const SESAM_PATHS = /^\/(?:$|\?|healthz\b|readyz\b|interaction\/|admin(?:\/|$)|account(?:[/?]|$))/;
+const SESAM_PATHS = /^\/(?:$|\?|healthz\b|readyz\b|metrics\b|interaction\/|admin(?:\/|$)|account(?:[/?]|$))/;
 
 /** Paths Sesam serves itself; the rest belong to the OIDC engine. */
 export function isSesamPath(url: string): boolean {
@@ -48,6 +51,7 @@ export function createHttpServer(settings: Settings, stores: Stores, engine: Pic
   app.use(securityHeaders(settings.issuer));
   let closing = false;
   app.use(healthRouter(stores, () => closing).routes());
+  app.use(metricsRouter(stores.metrics, settings.metricsToken).routes());
   app.use(firstRunRouter(settings, stores).routes());
   for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
 
@@ -58,7 +62,7 @@ export function createHttpServer(settings: Settings, stores: Stores, engine: Pic
     localUrl: () => local,
     async listen() {
       const sesamApp = app.callback();
-      const listening = http.createServer((req, res) => (isSesamPath(req.url ?? '/') ? sesamApp(req, res) : engine.handle(req, res)));
+      const listening = http.createServer(withRequestId((req, res) => (isSesamPath(req.url ?? '/') ? sesamApp(req, res) : engine.handle(req, res))));
       server = listening;
       listening.keepAliveTimeout = 65000;
       await new Promise<void>((resolve, reject) => {

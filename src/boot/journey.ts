@@ -29,7 +29,7 @@ export function journeyRouter(services: Services): Router {
 
 /** What the journey's steps (and the account portal, which reuses them) may call. */
 export function journeyServices(settings: Settings, stores: Stores, repos: Repositories, domain: Domain, provider: () => Provider, logger: Logger): Services {
-  const { db, redis, kv, cipher, keyring } = stores;
+  const { db, redis, kv, cipher, keyring, metrics } = stores;
   const { users, hasher, events } = repos;
   return {
     provider,
@@ -49,12 +49,13 @@ export function journeyServices(settings: Settings, stores: Stores, repos: Repos
     // The tenant stored with a grant lasts as long as the longest grant (an app's offline access).
     grantTtlSeconds: Math.max(settings.sessionRememberDays * 24 * 3600, TTL.RefreshToken, TTL.OfflineGrant),
     logger,
+    observeStep: (step, method, seconds) => metrics.steps.observe({ step, method }, seconds),
     cipher,
     totp: domain.totp,
     recoveryCodes: domain.recoveryCodes,
     trustedDevices: domain.trustedDevices,
     sms: {
-      transport: createSmsTransport(settings, logger),
+      transport: metrics.countDeliveries('sms', createSmsTransport(settings, logger)),
       limiter: new SmsSendLimiter({ redis, db, kv, key: keyring.key('rate-limits') }),
       codeTtlSeconds: settings.sms.codeTtlSeconds,
       resendSeconds: settings.sms.resendSeconds,

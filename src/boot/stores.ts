@@ -1,7 +1,8 @@
 /**
  * Opens what Sesam keeps its state in, and the secrets that protect it: the database
  * (PostgreSQL, or the embedded one) migrated to the latest schema, Redis when one is configured,
- * the key-value store for short-lived state (Redis, else SQL with expiry), the master key with
+ * the key-value store for short-lived state (Redis, else SQL with expiry), the instance's metrics
+ * (the store's operations are timed into them), the master key with
  * the Cipher and Keyring derived from it, the cookie keys and the signing keys (generated on
  * first start). A master key that does not open what the database holds (an instance that
  * generated its own instead of sharing SESAM_ENCRYPTION_KEY) stops the start. Everything later in the boot reads and writes through these; `closeStores` and
@@ -14,6 +15,8 @@ import { openDatabase, type Database } from '../storage/database.js';
 import { migrateLatest } from '../storage/migrate.js';
 import { openRedis } from '../storage/redis.js';
 import { RedisKeyValueStore, SqlKeyValueStore, type KeyValueStore } from '../storage/kv.js';
+import { timedKeyValueStore } from '../storage/timed-kv.js';
+import { Metrics } from '../observability/metrics.js';
 import { Cipher } from '../secrets/cipher.js';
 import { loadMasterKey } from '../secrets/master-key.js';
 import { Keyring } from '../secrets/keyring.js';
@@ -25,7 +28,12 @@ import { ensureSigningKeys } from '../oidc/signing-keys.js';
 export interface Stores {
   db: Database;
   redis?: Redis;
+  /** The key-value store, timed into `metrics`. */
   kv: KeyValueStore;
+  /** The SQL key-value store when it is the one in use: its expired rows are swept. */
+  sqlKv?: SqlKeyValueStore;
+  /** This instance's metrics (GET /metrics); every part of the boot records into them. */
+  metrics: Metrics;
   cipher: Cipher;
   keyring: Keyring;
   /** Signs the engine's and Sesam's cookies alike. */
@@ -40,7 +48,10 @@ export async function openStores(settings: Settings, logger: Logger): Promise<St
   const applied = await migrateLatest(db, { masterKey });
   if (applied.length) logger.info({ applied }, 'migrations applied');
   const redis = settings.redisUrl ? openRedis(settings.redisUrl, settings.redisKeyPrefix) : undefined;
-  const kv: KeyValueStore = redis ? new RedisKeyValueStore(redis) : new SqlKeyValueStore(db);
+  const metrics = new Metrics();
+  let sqlKv: SqlKeyValueStore | undefined;
+  const store = redis ? 'redis' : 'postgres';
+  const kv = timedKeyValueStore(redis ? new RedisKeyValueStore(redis) : (sqlKv = new SqlKeyValueStore(db)), (op, seconds) => metrics.store.observe({ store, op }, seconds));
 
   const cipher = new Cipher(masterKey);
   const keyring = new Keyring(masterKey);
@@ -55,7 +66,7 @@ export async function openStores(settings: Settings, logger: Logger): Promise<St
   const invalidation = new Invalidation(redis, settings.redisKeyPrefix, (err) => logger.warn({ err }, 'cache invalidation failed'));
   const cookieKeys = settings.cookieKeys ?? [await getOrCreateSecret(db, cipher, 'cookie-key-1', randomSecret)];
   await ensureSigningKeys(db, cipher);
-  return { db, redis, kv, cipher, keyring, cookieKeys, invalidation };
+  return { db, redis, kv, sqlKv, metrics, cipher, keyring, cookieKeys, invalidation };
 }
 
 /** On a graceful stop: closes the database pool and lets Redis finish what it was sent. */

@@ -43,14 +43,20 @@ export async function sweepEvents(repo: EventsRepository, retention: EventRetent
 }
 
 export class EventLog {
-  constructor(private readonly repo: EventsRepository, private readonly logger: Logger) {}
+  constructor(
+    private readonly repo: EventsRepository,
+    private readonly logger: Logger,
+    /** Told of every event, stored or not (the metrics count sign-ins and lockouts from here). */
+    private readonly observe?: (event: EventRecord) => void,
+  ) {}
 
   /** The same log writing through `db` (a transaction: events commit or roll back with it). */
   with(db: Queryable): EventLog {
-    return new EventLog(new EventsRepository(db), this.logger);
+    return new EventLog(new EventsRepository(db), this.logger, this.observe);
   }
 
   async record(event: EventRecord): Promise<void> {
+    this.observe?.(event);
     try {
       await this.repo.insert(event);
       this.logger.info({ event: event.type, userId: event.userId, tenantId: event.tenantId, clientId: event.clientId, ip: event.ip }, 'event');

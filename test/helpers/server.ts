@@ -7,6 +7,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { loadSettings } from '../../config/settings.js';
 import { createSesam, type Sesam } from '../../src/app.js';
+import type { Logger } from '../../src/logger.js';
 import { createEmbeddedDatabase, createPostgresDatabase, deleteRedisKeys, REDIS_URL, tmpDir } from './stores.js';
 
 export interface TestServer {
@@ -35,6 +36,8 @@ export interface TestServerOptions {
    */
   shareWith?: TestServer;
   shareKey?: boolean;
+  /** The server's logger (to read its lines); by default one at TEST_LOG_LEVEL, silent. */
+  logger?: Logger;
 }
 
 export async function freePort(): Promise<number> {
@@ -94,7 +97,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     env.SESAM_IMPORT = file;
   }
   const settings = loadSettings(env);
-  const sesam = await createSesam(settings).catch((e: unknown) => {
+  const sesam = await createSesam(settings, options.logger).catch((e: unknown) => {
     if (shared) fs.rmSync(dataDir, { recursive: true, force: true });
     throw e;
   });

@@ -116,4 +116,11 @@ describe('settings', () => {
   it('never echoes a secret in the message', () => {
     expect(() => loadSettings({ SESAM_ADMIN_CLIENT_SECRET: 'tooshort' })).toThrow(/<redacted>/);
   });
+
+  it('takes a METRICS_TOKEN of 32 characters or more, never echoing a short one', () => {
+    expect(loadSettings({}).metricsToken).toBeUndefined();
+    expect(loadSettings({ METRICS_TOKEN: 'm'.repeat(32) }).metricsToken).toBe('m'.repeat(32));
+    expect(() => loadSettings({ METRICS_TOKEN: 'short-metrics-token' })).toThrow(/^Invalid setting METRICS_TOKEN: .*<redacted>/);
+    expect(() => loadSettings({ METRICS_TOKEN: 'short-metrics-token' })).not.toThrow(/short-metrics-token/);
+  });
 });
