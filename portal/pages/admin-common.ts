@@ -11,8 +11,8 @@ import { TenantAdminError, type TenantAdmin, type TenantAdminErrorCode } from '.
 import type { Membership } from '../../src/model/types.js';
 import type { PortalContext } from '../context.js';
 import { portalPage } from '../layout.js';
-import type { PortalAnswer } from '../routes.js';
-import { proofNeeded, proofUrl, type ProofNeeded } from '../proof.js';
+import type { PortalAnswer, PortalRoutes } from '../routes.js';
+import { proofUrl, type ProofNeeded } from '../proof.js';
 
 export const ADMIN = '/account/admin';
 
@@ -121,15 +121,46 @@ export async function orFlash(p: PortalContext, back: string, work: () => Promis
   }
 }
 
+/** What a member action says: its success (and where to go then), or a refusal in the user's language. */
+export type MemberOutcome = string | { redirect: string; text: string } | { error: string };
+
+/**
+ * A change to one member, `/account/admin/:tenant/members/:member/<name>`: the proof every console
+ * change needs, the service's refusals as a flash (`conflictKey` names a conflict's message), and
+ * the outcome said on the member's page.
+ */
+export function memberAction(
+  routes: PortalRoutes,
+  name: string,
+  run: (p: PortalContext, tenantId: string, memberId: string, form: Record<string, string>) => Promise<MemberOutcome>,
+  conflictKey?: string,
+): void {
+  routes.action(
+    `/account/admin/:tenant/members/:member/${name}`,
+    async (p, form) => {
+      const tenant = tenantOf(p);
+      if (!tenant) return refusalPage(p, 'forbidden');
+      const memberId = String((p.ctx.params as Record<string, string>).member);
+      const back = memberPath(tenant.tenantId, memberId);
+      return orFlash(
+        p,
+        back,
+        async () => {
+          const done = await run(p, tenant.tenantId, memberId, form);
+          if (typeof done === 'string') return { redirect: back, flash: { kind: 'success', text: done } };
+          if ('error' in done) return { redirect: back, flash: { kind: 'error', text: done.error } };
+          return { redirect: done.redirect, flash: { kind: 'success', text: done.text } };
+        },
+        conflictKey,
+      );
+    },
+    { recent: 'second-factor' },
+  );
+}
+
 function styleTag(p: PortalContext): Safe {
   return html`<style nonce="${p.pc.nonce}">${new Safe(ADMIN_STYLE)}</style>`;
 }
-
-/**
- * What the admin must prove before the console shows its forms: a sign-in of the last minutes
- * and, for an admin with a second factor, one that proved it (as the admin API asks of a token).
- */
-export const adminProof = (p: PortalContext): Promise<ProofNeeded> => proofNeeded(p);
 
 /** The card shown instead of the forms until the admin proved it again. */
 export function reauthCard(p: PortalContext, returnTo: string, needed: Exclude<ProofNeeded, undefined> = 'recent'): Safe {

@@ -13,7 +13,8 @@ import type { Membership } from '../../src/model/types.js';
 import { csrfField, type PortalContext } from '../context.js';
 import type { PortalRoutes } from '../routes.js';
 import { timeElement } from './describe.js';
-import { actingAdmin, adminPage, adminProof, memberPath, orFlash, orRefusal, passwordProblem, reauthCard, refusalPage, tenantOf, tenantPath } from './admin-common.js';
+import { actingAdmin, adminPage, memberAction, memberPath, orFlash, orRefusal, passwordProblem, reauthCard, refusalPage, tenantOf, tenantPath } from './admin-common.js';
+import { proofNeeded } from '../proof.js';
 import { phoneForms } from './admin-phone.js';
 import { readablePhone } from './security-common.js';
 
@@ -36,7 +37,7 @@ export function registerAdminMembers(routes: PortalRoutes): void {
       const rows = members.map(
         (m) => html`<tr><td><a href="${memberPath(tenant.tenantId, m.id)}">${m.login}</a></td><td>${m.name ?? ''}</td><td class="wide">${m.email ?? ''}</td><td>${badges(p, m)}</td></tr>`,
       );
-      const needed = await adminProof(p);
+      const needed = await proofNeeded(p);
       return adminPage(p, tenant, 'members', {
         title: t('portal.admin.members.title'),
         body: html`<h1>${t('portal.admin.members.title')}</h1>
@@ -89,7 +90,7 @@ ${needed ? reauthCard(p, here, needed) : createCard(p, tenant)}`,
       const m = await p.deps.tenantAdmin.member(actingAdmin(p, tenant.tenantId), String((p.ctx.params as Record<string, string>).member));
       const here = memberPath(tenant.tenantId, m.id);
       const none = t('portal.admin.member.none');
-      const needed = await adminProof(p);
+      const needed = await proofNeeded(p);
       return adminPage(p, tenant, 'members', {
         title: m.login,
         body: html`<p><a href="${tenantPath(tenant.tenantId, '/members')}">${t('portal.admin.members.back')}</a></p>
@@ -110,58 +111,33 @@ ${needed ? reauthCard(p, here, needed) : memberForms(p, tenant, m, here)}`,
     });
   });
 
-  /** A member action: the service's call, and the flash that says what happened. */
-  const memberAction = (name: string, run: (p: PortalContext, tenantId: string, memberId: string, form: Record<string, string>) => Promise<string | { redirect: string; text: string }>, conflictKey?: string) =>
-    routes.action(
-      `/account/admin/:tenant/members/:member/${name}`,
-      async (p, form) => {
-        const tenant = tenantOf(p);
-        if (!tenant) return refusalPage(p, 'forbidden');
-        const memberId = String((p.ctx.params as Record<string, string>).member);
-        const back = memberPath(tenant.tenantId, memberId);
-        return orFlash(
-          p,
-          back,
-          async () => {
-            const done = await run(p, tenant.tenantId, memberId, form).catch((err: unknown) => {
-              if (err instanceof PasswordRefused) return { error: err.message };
-              throw err;
-            });
-            if (typeof done === 'object' && 'error' in done) return { redirect: back, flash: { kind: 'error', text: done.error } };
-            return typeof done === 'string' ? { redirect: back, flash: { kind: 'success', text: done } } : { redirect: done.redirect, flash: { kind: 'success', text: done.text } };
-          },
-          conflictKey,
-        );
-      },
-      { recent: 'second-factor' },
-    );
-
-  memberAction('unlock', async (p, tenantId, id) => {
+  memberAction(routes, 'unlock', async (p, tenantId, id) => {
     const m = await p.deps.tenantAdmin.unlock(actingAdmin(p, tenantId), id);
     return p.pc.t('portal.admin.done.unlocked', { login: m.login });
   });
-  memberAction('reset-password', async (p, tenantId, id, form) => {
+  memberAction(routes, 'reset-password', async (p, tenantId, id, form) => {
     const member = await p.deps.tenantAdmin.member(actingAdmin(p, tenantId), id);
     const tenant = tenantOf(p)!;
     const problem = passwordProblem(p, form.password ?? '', tenant.policy.minPasswordLength, [member.login, member.email]);
     // A shared account is refused by the service whatever the password; else say what is wrong with it here.
-    if (problem && !member.shared) throw new PasswordRefused(problem);
+    if (problem && !member.shared) return { error: problem };
     const m = await p.deps.tenantAdmin.resetPassword(actingAdmin(p, tenantId), id, form.password ?? '');
     return p.pc.t('portal.admin.done.passwordReset', { login: m.login });
   });
-  memberAction('reset-factors', async (p, tenantId, id) => {
+  memberAction(routes, 'reset-factors', async (p, tenantId, id) => {
     const m = await p.deps.tenantAdmin.resetSecondFactors(actingAdmin(p, tenantId), id);
     return p.pc.t('portal.admin.done.factorsReset', { login: m.login });
   });
-  memberAction('disable', async (p, tenantId, id) => {
+  memberAction(routes, 'disable', async (p, tenantId, id) => {
     const m = await p.deps.tenantAdmin.setDisabled(actingAdmin(p, tenantId), id, true);
     return p.pc.t('portal.admin.done.disabled', { login: m.login });
   });
-  memberAction('enable', async (p, tenantId, id) => {
+  memberAction(routes, 'enable', async (p, tenantId, id) => {
     const m = await p.deps.tenantAdmin.setDisabled(actingAdmin(p, tenantId), id, false);
     return p.pc.t('portal.admin.done.enabled', { login: m.login });
   });
   memberAction(
+    routes,
     'role',
     async (p, tenantId, id, form) => {
       const role = form.role === 'admin' ? 'admin' : 'member';
@@ -171,6 +147,7 @@ ${needed ? reauthCard(p, here, needed) : memberForms(p, tenant, m, here)}`,
     'portal.admin.error.lastAdmin',
   );
   memberAction(
+    routes,
     'remove',
     async (p, tenantId, id) => {
       const m = await p.deps.tenantAdmin.member(actingAdmin(p, tenantId), id);
@@ -180,9 +157,6 @@ ${needed ? reauthCard(p, here, needed) : memberForms(p, tenant, m, here)}`,
     'portal.admin.error.lastAdmin',
   );
 }
-
-/** A refused initial password, said in the user's language (caught by the action below). */
-class PasswordRefused extends Error {}
 
 function badges(p: PortalContext, m: MemberView): Safe {
   const { t } = p.pc;

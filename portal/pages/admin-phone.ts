@@ -10,47 +10,35 @@ import { normalizeBelgianMobile } from '../../src/domain/phone.js';
 import type { MemberView } from '../../src/domain/tenant-administration.js';
 import { csrfField, type PortalContext } from '../context.js';
 import type { PortalRoutes } from '../routes.js';
-import { actingAdmin, memberPath, orFlash, refusalPage, tenantOf } from './admin-common.js';
+import { actingAdmin, memberAction, type MemberOutcome } from './admin-common.js';
 import { readablePhone } from './security-common.js';
 
 /** Longer than any way of writing a Belgian mobile; the rest is not read. */
 const MAX_TYPED = 40;
 
 export function registerAdminPhone(routes: PortalRoutes): void {
-  const phoneAction = (name: string, typed: (form: Record<string, string>) => string | null) =>
-    routes.action(
-      `/account/admin/:tenant/members/:member/${name}`,
-      async (p, form) => {
-        const tenant = tenantOf(p);
-        if (!tenant) return refusalPage(p, 'forbidden');
-        const memberId = String((p.ctx.params as Record<string, string>).member);
-        const back = memberPath(tenant.tenantId, memberId);
-        return orFlash(p, back, async () => ({ redirect: back, flash: await change(p, tenant.tenantId, memberId, typed(form)) }));
-      },
-      { recent: 'second-factor' },
-    );
-  phoneAction('phone', (form) => (form.phone ?? '').slice(0, MAX_TYPED));
-  phoneAction('remove-phone', () => null);
+  memberAction(routes, 'phone', (p, tenantId, memberId, form) => change(p, tenantId, memberId, (form.phone ?? '').slice(0, MAX_TYPED)));
+  memberAction(routes, 'remove-phone', (p, tenantId, memberId) => change(p, tenantId, memberId, null));
 }
 
 /** Changes the number (`null`: removes it) and says what happened, or what is wrong, in the user's language. */
-async function change(p: PortalContext, tenantId: string, memberId: string, typed: string | null): Promise<{ kind: 'success' | 'error'; text: string }> {
+async function change(p: PortalContext, tenantId: string, memberId: string, typed: string | null): Promise<MemberOutcome> {
   const { t } = p.pc;
   const admin = actingAdmin(p, tenantId);
   const before = await p.deps.tenantAdmin.member(admin, memberId);
   const login = before.login;
   // A shared account is refused by the service whatever was typed; else say what is wrong with it here.
   if (typed !== null && !before.shared) {
-    if (typed.trim() === '') return { kind: 'error', text: t('portal.admin.phone.missing') };
+    if (typed.trim() === '') return { error: t('portal.admin.phone.missing') };
     const e164 = normalizeBelgianMobile(typed);
-    if (!e164) return { kind: 'error', text: t('portal.admin.phone.invalid') };
-    if (e164 === before.phone) return { kind: 'error', text: t('portal.admin.phone.same', { login, phone: readablePhone(e164) }) };
+    if (!e164) return { error: t('portal.admin.phone.invalid') };
+    if (e164 === before.phone) return { error: t('portal.admin.phone.same', { login, phone: readablePhone(e164) }) };
   }
-  if (typed === null && !before.phone && !before.shared) return { kind: 'error', text: t('portal.admin.phone.noneToRemove', { login }) };
+  if (typed === null && !before.phone && !before.shared) return { error: t('portal.admin.phone.noneToRemove', { login }) };
   const after = await p.deps.tenantAdmin.changePhone(admin, memberId, typed);
   const wasFactor = before.phoneVerified;
-  if (!after.phone) return { kind: 'success', text: t(wasFactor ? 'portal.admin.done.phoneRemovedFactor' : 'portal.admin.done.phoneRemoved', { login }) };
-  return { kind: 'success', text: t(wasFactor ? 'portal.admin.done.phoneChangedFactor' : 'portal.admin.done.phoneChanged', { login, phone: readablePhone(after.phone) }) };
+  if (!after.phone) return t(wasFactor ? 'portal.admin.done.phoneRemovedFactor' : 'portal.admin.done.phoneRemoved', { login });
+  return t(wasFactor ? 'portal.admin.done.phoneChangedFactor' : 'portal.admin.done.phoneChanged', { login, phone: readablePhone(after.phone) });
 }
 
 /** The number's part of the member's credentials card: a new number, and removing the current one. */

@@ -10,7 +10,8 @@ import { MFA_METHODS, type TenantPolicy } from '../../src/model/tenant-policy.js
 import { NOTICE_MAX_LENGTH } from '../../src/model/notice.js';
 import { csrfField, type PortalContext } from '../context.js';
 import type { PortalRoutes } from '../routes.js';
-import { actingAdmin, adminPage, adminProof, orFlash, orRefusal, reauthCard, refusalPage, tenantOf, tenantPath } from './admin-common.js';
+import { proofNeeded } from '../proof.js';
+import { actingAdmin, adminPage, orFlash, orRefusal, reauthCard, refusalPage, tenantOf, tenantPath } from './admin-common.js';
 
 const NOTICE_LOCALES = ['fr', 'nl', 'de', 'en'] as const;
 const LANGUAGE_NAMES: Record<(typeof NOTICE_LOCALES)[number], string> = { fr: 'Français', nl: 'Nederlands', de: 'Deutsch', en: 'English' };
@@ -23,7 +24,7 @@ export function registerAdminPolicy(routes: PortalRoutes): void {
       const { t } = p.pc;
       const current = await p.deps.tenantAdmin.tenant(actingAdmin(p, tenant.tenantId));
       const here = tenantPath(tenant.tenantId, '/policy');
-      const needed = await adminProof(p);
+      const needed = await proofNeeded(p);
       return adminPage(p, tenant, 'policy', {
         title: t('portal.admin.policy.title'),
         body: html`<h1>${t('portal.admin.policy.title')}</h1>${needed ? html`${summary(p, current.policy)}${reauthCard(p, here, needed)}` : policyForm(p, current.policy, here)}`,
