@@ -59,6 +59,7 @@ export async function loadContext(ctx: Context, services: Services, expectedUid?
     pc,
     client,
     clientName,
+    requestTenant: contextTenant,
     memberships: [],
     eligible: [],
     meta: { ip: ctx.ip, userAgent: ctx.get('user-agent'), clientId },

@@ -27,6 +27,11 @@ export interface StepContext {
   pc: PageContext;
   client: ClientRecord;
   clientName: string;
+  /**
+   * The tenant the request names before any is chosen: `organization` when the app serves it,
+   * else the app's only tenant. Never guessed from a typed identifier.
+   */
+  requestTenant?: string;
   user?: User;
   memberships: Membership[];
   /** The user's tenants this client serves. */

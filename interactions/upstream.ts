@@ -52,11 +52,8 @@ export function providerLabel(sc: StepContext, provider: Pick<UpstreamProvider, 
 
 /** The providers this sign-in offers: the app's and the tenant's, when it is known. */
 export async function offeredProviders(sc: StepContext): Promise<Pick<UpstreamProvider, 'id' | 'label' | 'icon'>[]> {
-  // The tenant when known: chosen already, asked for (`organization`), or the app's only one.
-  const organization = sc.details.params.organization as string | undefined;
-  const asked = organization && (!sc.client.tenants || sc.client.tenants.includes(organization)) ? organization : undefined;
-  const tenantId = sc.journey.tenantId ?? asked ?? (sc.client.tenants?.length === 1 ? sc.client.tenants[0] : null);
-  return sc.services.federation.providers.shownFor({ tenantId, clientId: sc.client.clientId });
+  // The tenant when known: chosen already, or the one the request names.
+  return sc.services.federation.providers.shownFor({ tenantId: sc.journey.tenantId ?? sc.requestTenant ?? null, clientId: sc.client.clientId });
 }
 
 /** The button was pressed: off to the provider, with what the callback must find. */

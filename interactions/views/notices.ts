@@ -12,9 +12,7 @@ import type { StepContext } from '../step.js';
 
 /** The tenant whose notice the page shows, if any. */
 function noticeTenantId(sc: StepContext): string | undefined {
-  if (sc.journey.tenantId) return sc.journey.tenantId;
-  const served = (id: string | undefined) => (id && (!sc.client.tenants || sc.client.tenants.includes(id)) ? id : undefined);
-  return served(sc.details.params.organization as string | undefined) ?? (sc.client.tenants?.length === 1 ? sc.client.tenants[0] : undefined);
+  return sc.journey.tenantId ?? sc.requestTenant;
 }
 
 export async function signInNotices(sc: StepContext): Promise<Safe | string> {
