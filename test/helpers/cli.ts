@@ -1,5 +1,6 @@
 /** Runs the operator CLI (`bin/sesam.js`) as an operator would, on the project's own Node. */
 import { spawn } from 'node:child_process';
+import type { TestServer } from './server.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,4 +23,19 @@ export function runSesam(args: string[], env: Record<string, string>): Promise<C
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/**
+ * The environment an operator runs the CLI in against `server`: its URL and the bootstrap admin
+ * client's credentials, and a config folder that does not exist (no `sesam login` of the machine
+ * running the tests is ever read).
+ */
+export function operatorEnv(server: Pick<TestServer, 'url' | 'sesam'>): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    SESAM_URL: server.url,
+    SESAM_ADMIN_CLIENT_ID: server.sesam.adminCredentials.clientId,
+    SESAM_ADMIN_CLIENT_SECRET: server.sesam.adminCredentials.clientSecret,
+    SESAM_CONFIG_DIR: '/nonexistent/sesam-config',
+  };
 }

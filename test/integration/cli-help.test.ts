@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runSesam } from '../helpers/cli.js';
+import { operatorEnv, runSesam } from '../helpers/cli.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -168,12 +168,7 @@ describe('sesam --json', () => {
 
   beforeAll(async () => {
     server = await startTestServer({ backend: 'postgres' });
-    env = {
-      PATH: process.env.PATH ?? '',
-      SESAM_URL: server.url,
-      SESAM_ADMIN_CLIENT_ID: server.sesam.adminCredentials.clientId,
-      SESAM_ADMIN_CLIENT_SECRET: server.sesam.adminCredentials.clientSecret,
-    };
+    env = operatorEnv(server);
   });
   afterAll(async () => {
     await server?.stop();

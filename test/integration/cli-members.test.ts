@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { runSesam } from '../helpers/cli.js';
+import { operatorEnv, runSesam } from '../helpers/cli.js';
 
 describe('sesam members and the client commands of issue 11', () => {
   let server: TestServer;
@@ -25,13 +25,7 @@ describe('sesam members and the client commands of issue 11', () => {
         ],
       },
     });
-    env = {
-      PATH: process.env.PATH ?? '',
-      SESAM_URL: server.url,
-      SESAM_ADMIN_CLIENT_ID: server.sesam.adminCredentials.clientId,
-      SESAM_ADMIN_CLIENT_SECRET: server.sesam.adminCredentials.clientSecret,
-      SESAM_CONFIG_DIR: '/nonexistent/sesam-config',
-    };
+    env = operatorEnv(server);
   });
   afterAll(async () => {
     await server?.stop();

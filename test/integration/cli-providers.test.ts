@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { runSesam, type CliResult } from '../helpers/cli.js';
+import { operatorEnv, runSesam, type CliResult } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/stores.js';
 import { FederatedIdentitiesRepository } from '../../src/repositories/federated-identities-repository.js';
 
@@ -33,13 +33,7 @@ describe('sesam providers and linked identities', () => {
         clients: [{ client_id: 'portal', redirect_uris: ['https://portal.example/cb'] }],
       },
     });
-    env = {
-      PATH: process.env.PATH ?? '',
-      SESAM_URL: server.url,
-      SESAM_ADMIN_CLIENT_ID: server.sesam.adminCredentials.clientId,
-      SESAM_ADMIN_CLIENT_SECRET: server.sesam.adminCredentials.clientSecret,
-      SESAM_CONFIG_DIR: '/nonexistent/sesam-config',
-    };
+    env = operatorEnv(server);
   });
   afterAll(async () => {
     await server?.stop();

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import crypto from 'node:crypto';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { runSesam } from '../helpers/cli.js';
+import { operatorEnv, runSesam } from '../helpers/cli.js';
 import { FactorsRepository } from '../../src/repositories/factors-repository.js';
 import { DevicesRepository } from '../../src/repositories/devices-repository.js';
 import { RecoveryCodes } from '../../src/domain/recovery-codes.js';
@@ -23,12 +23,7 @@ describe('sesam CLI', () => {
 
   beforeAll(async () => {
     server = await startTestServer({ backend: 'postgres' });
-    env = {
-      PATH: process.env.PATH ?? '',
-      SESAM_URL: server.url,
-      SESAM_ADMIN_CLIENT_ID: server.sesam.adminCredentials.clientId,
-      SESAM_ADMIN_CLIENT_SECRET: server.sesam.adminCredentials.clientSecret,
-    };
+    env = operatorEnv(server);
   });
   afterAll(async () => {
     await server?.stop();

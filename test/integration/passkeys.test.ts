@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
 import { createEmbeddedDatabase, createPostgresDatabase, type TestDatabase } from '../helpers/stores.js';
 import { adminToken, startTestServer, type TestServer } from '../helpers/server.js';
-import { runSesam } from '../helpers/cli.js';
+import { operatorEnv, runSesam } from '../helpers/cli.js';
 import { PasskeysRepository, type NewPasskey } from '../../src/repositories/passkeys-repository.js';
 import { EventsRepository } from '../../src/repositories/events-repository.js';
 import { FactorsRepository } from '../../src/repositories/factors-repository.js';
@@ -373,13 +373,7 @@ describe('passkeys in the admin API and the CLI (PostgreSQL + Redis)', () => {
   });
 
   describe('CLI', () => {
-    const sesam = (args: string[]) =>
-      runSesam(args, {
-        PATH: process.env.PATH ?? '',
-        SESAM_URL: server.url,
-        SESAM_ADMIN_CLIENT_ID: server.sesam.adminCredentials.clientId,
-        SESAM_ADMIN_CLIENT_SECRET: server.sesam.adminCredentials.clientSecret,
-      });
+    const sesam = (args: string[]) => runSesam(args, operatorEnv(server));
     const lines = (s: string) => s.split('\n').filter((l) => l.trim() !== '');
 
     it('lists passkeys as a table and as JSON', async () => {

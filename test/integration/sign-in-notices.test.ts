@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { adminToken, startTestServer, type TestServer } from '../helpers/server.js';
 import { relyingParty } from '../helpers/browser.js';
 import { JourneyClient, titleOf, type Page } from '../helpers/journey-client.js';
-import { runSesam } from '../helpers/cli.js';
+import { operatorEnv, runSesam } from '../helpers/cli.js';
 import { PasskeysRepository } from '../../src/repositories/passkeys-repository.js';
 import { importFileSchema } from '../../src/domain/schemas.js';
 import { noticeIn } from '../../src/model/notice.js';
@@ -185,12 +185,7 @@ describe('notices beside the sign-in', () => {
     });
 
     it('sets them with the CLI', async () => {
-      const env = {
-        PATH: process.env.PATH ?? '',
-        SESAM_URL: server.url,
-        SESAM_ADMIN_CLIENT_ID: server.sesam.adminCredentials.clientId,
-        SESAM_ADMIN_CLIENT_SECRET: server.sesam.adminCredentials.clientSecret,
-      };
+      const env = operatorEnv(server);
       const created = await runSesam(
         ['clients', 'create', 'be.cli.app', '--application-type', 'native', '--redirect-uri', 'be.cli.app:/callback', '--notice', '{"nl":"Let op oplichting!"}', '--json'],
         env,
