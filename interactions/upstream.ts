@@ -8,7 +8,7 @@
  * page in the user's language with the way back to the sign-in; nothing is linked or signed in.
  */
 import type { VerificationRecord } from '../src/domain/assurance.js';
-import type { UpstreamProvider } from '../src/model/upstream-provider.js';
+import { providerName, type UpstreamProvider } from '../src/model/upstream-provider.js';
 import { UpstreamError, type UpstreamIdentity } from '../src/upstream/upstream-client.js';
 import { html } from './views/html.js';
 import { page } from './views/layout.js';
@@ -46,7 +46,7 @@ export function upstreamRecord(provider: UpstreamProvider, identity: Pick<Upstre
 
 /** The button's text: "Connexion avec Google". */
 export function providerLabel(sc: StepContext, provider: Pick<UpstreamProvider, 'id' | 'label'>): string {
-  const name = provider.label[sc.pc.locale] ?? provider.label.en ?? provider.label.fr ?? provider.id;
+  const name = providerName(provider, sc.pc.locale);
   return sc.pc.t('upstream.signInWith', { name });
 }
 
@@ -130,7 +130,7 @@ export async function finishUpstream(sc: StepContext, providerId: string, query:
       return { ok: true };
     default:
       await sc.services.events.record({ type: 'login.upstream_refused', ...sc.meta, method, details: { reason: outcome.kind } });
-      return showPage(sc, 403, sc.pc.t(`upstream.${outcome.kind === 'unverified-email' ? 'unverifiedEmail' : outcome.kind === 'disabled' ? 'disabled' : 'noAccount'}`, { name: provider.label[sc.pc.locale] ?? provider.id }));
+      return showPage(sc, 403, sc.pc.t(`upstream.${outcome.kind === 'unverified-email' ? 'unverifiedEmail' : outcome.kind === 'disabled' ? 'disabled' : 'noAccount'}`, { name: providerName(provider, sc.pc.locale) }));
   }
 }
 

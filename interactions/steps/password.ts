@@ -16,6 +16,7 @@ import { readDeviceToken } from '../device-cookie.js';
 import { passwordMethod } from '../methods/index.js';
 import { recordProof } from '../methods/method.js';
 import type { StepContext, StepModule } from '../step.js';
+import { providerName } from '../../src/model/upstream-provider.js';
 
 /** The policy the page speaks of: the organization asked for, or the client's only tenant, or the default. */
 async function contextPolicy(sc: StepContext): Promise<TenantPolicy> {
@@ -32,7 +33,7 @@ async function linkNotice(sc: StepContext) {
   const link = sc.journey.pendingLink;
   if (!link) return '';
   const provider = await sc.services.federation.providers.find(link.providerId);
-  const name = provider?.label[sc.pc.locale] ?? provider?.label.en ?? link.providerId;
+  const name = providerName(provider, sc.pc.locale, link.providerId);
   return html`<p role="status">${sc.pc.t('upstream.linkNotice', { name })}</p>`;
 }
 

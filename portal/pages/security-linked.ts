@@ -8,7 +8,7 @@
 import { html } from '../../interactions/views/html.js';
 import { FederationError } from '../../src/domain/federation.js';
 import { LINK_COOKIE, LINK_SECONDS } from '../../src/upstream/link-requests.js';
-import type { UpstreamProvider } from '../../src/model/upstream-provider.js';
+import { providerName, type UpstreamProvider } from '../../src/model/upstream-provider.js';
 import { csrfField, type PortalContext } from '../context.js';
 import { portalPage } from '../layout.js';
 import type { PortalAnswer, PortalRoutes } from '../routes.js';
@@ -31,7 +31,7 @@ async function linkable(p: PortalContext): Promise<UpstreamProvider[]> {
   return (await p.deps.services.federation.providers.list()).filter((x) => x.enabled && (x.tenants === null || x.tenants.some((t) => tenants.has(t))));
 }
 
-const nameOf = (p: PortalContext, x: UpstreamProvider | undefined, id: string) => x?.label[p.pc.locale] ?? x?.label.en ?? id;
+const nameOf = (p: PortalContext, x: UpstreamProvider | undefined, id: string) => providerName(x, p.pc.locale, id);
 
 async function render(p: PortalContext): Promise<PortalAnswer> {
   const { t, locale } = p.pc;

@@ -91,6 +91,12 @@ export interface UpstreamProvider {
   enabled: boolean;
 }
 
+/** The provider's name as pages show it: its label in `locale`, else English, else French, else its id. */
+export function providerName(provider: Pick<UpstreamProvider, 'id' | 'label'> | undefined, locale: string, id = provider?.id ?? ''): string {
+  const label = provider?.label as Partial<Record<string, string>> | undefined;
+  return label?.[locale] ?? label?.en ?? label?.fr ?? id;
+}
+
 /** A user's account at a provider, linked to their Sesam account. */
 export interface FederatedIdentity {
   providerId: string;
