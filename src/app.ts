@@ -59,7 +59,7 @@ export async function createSesam(settings: Settings, logger: Logger = createLog
   const repos = openRepositories(settings, stores, logger);
   const host = await startEngine(settings, stores, repos, logger);
   const provider = () => host.current;
-  const domain = buildDomain(stores, repos, provider, logger);
+  const domain = buildDomain(settings, stores, repos, provider, logger);
   const { directory, credentials } = domain;
 
   // A start that fails from here on releases what it opened (tests build servers in-process).
@@ -78,6 +78,7 @@ export async function createSesam(settings: Settings, logger: Logger = createLog
     .subscribe((message) => {
       if (message.startsWith('client:')) repos.clientCache.forget(message.slice('client:'.length));
       else if (message.startsWith('tenant:')) repos.tenantCache.forget(message.slice('tenant:'.length));
+      else if (message === 'providers') domain.upstreamProviders.forgetCached();
       else if (message === 'keys') host.reload().catch((err) => logger.error({ err }, 'could not reload keys'));
     })
     .catch(abandon);

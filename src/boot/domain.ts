@@ -136,14 +136,19 @@ export interface Domain {
   federatedIdentities: FederatedIdentities;
 }
 
-export function buildDomain({ db, redis, kv, cipher, keyring }: Stores, repos: Repositories, provider: () => Provider, logger: Logger): Domain {
+export function buildDomain(settings: Settings, { db, redis, kv, cipher, keyring, invalidation }: Stores, repos: Repositories, provider: () => Provider, logger: Logger): Domain {
   const { hasher, events, passkeys } = repos;
   const factors = new FactorsRepository(db);
   const totp = new TotpService(factors, cipher);
   const recoveryCodes = new RecoveryCodes(factors, keyring.key('recovery-codes'));
   const sessions = new AccountSessions({ provider, index: accountIndex({ db, redis }), kv, logger });
   const credentials = new Credentials({ db, hasher, events, totp, recoveryCodes, sessions, passkeys, notifier: repos.passwordRecovery });
-  const upstreamProviders = new UpstreamProviders(db, { cipher, events });
+  const upstreamProviders = new UpstreamProviders(db, {
+    cipher,
+    events,
+    cacheSeconds: settings.clientCacheSeconds,
+    onChange: () => invalidation.publish('providers'),
+  });
   const directory = new Directory(db, {
     hasher,
     events,

@@ -2,9 +2,11 @@
  * Upstream providers (issue 12) as operators configure them, through the admin API, the CLI (over
  * the API) and the import file: Google, itsme and any OpenID provider. A provider is given as
  * input (model/upstream-provider.ts) whose missing fields its preset fills in; it is checked
- * (issuer, secrets, key, tenants and clients) and stored with its secrets sealed. The journey
- * reads it fresh from the database at each use (`shownFor` for the buttons, `find` for the
- * upstream leg), so a change made on one instance holds on every other at once.
+ * (issuer, secrets, key, tenants and clients) and stored with its secrets sealed. The buttons of
+ * every identifier page (`shownFor`) come from a list cached like the tenants' policies
+ * (CLIENT_CACHE_SECONDS): a change forgets it here and, through `onChange`, on every other
+ * instance (storage/invalidation.ts). The upstream leg (`find`) reads the database, so a provider
+ * disabled or deleted anywhere is refused at once, whatever a page still shows.
  *
  * Secrets never leave through `providerView` nor through events: an answer says whether a client
  * secret and a private key are set, and of the key only its public `kid` and `kty`.
@@ -21,6 +23,7 @@ import type { EventLog } from './events.js';
 import { actorMeta, type Actor } from './credentials.js';
 import { DirectoryError } from './directory-error.js';
 import { describeZodError } from './schemas.js';
+import { ReadCache } from '../storage/read-cache.js';
 
 /** itsme's production issuer. Its test environment is {@link ITSME_E2E_ISSUER}: give it as `issuer` with the itsme preset. */
 export const ITSME_ISSUER = 'https://idp.prd.itsme.services/v2';
@@ -126,6 +129,10 @@ export interface PutResult {
 export interface UpstreamProvidersDeps {
   cipher: Cipher;
   events: EventLog;
+  /** How long an instance keeps the list the buttons are drawn from (0: read it every time). */
+  cacheSeconds?: number;
+  /** Called after a provider was written or deleted (the other instances forget their list). */
+  onChange?: () => void;
 }
 
 export class UpstreamProviders {
@@ -133,12 +140,15 @@ export class UpstreamProviders {
   private readonly identities: FederatedIdentitiesRepository;
   private readonly tenants: TenantsRepository;
   private readonly clients: ClientsRepository;
+  private readonly shownList: ReadCache<StoredUpstreamProvider[]>;
 
   constructor(
     db: Queryable,
     private readonly deps: UpstreamProvidersDeps,
+    shownList?: ReadCache<StoredUpstreamProvider[]>,
   ) {
     this.repo = new UpstreamProvidersRepository(db, deps.cipher);
+    this.shownList = shownList ?? new ReadCache(() => this.repo.list(), deps.cacheSeconds ?? 0);
     this.identities = new FederatedIdentitiesRepository(db);
     this.tenants = new TenantsRepository(db);
     // Only whether a client exists and which tenants it serves: its secret is not unsealed.
@@ -147,7 +157,18 @@ export class UpstreamProviders {
 
   /** The same service bound to a transaction, its events with it (an import). */
   with(db: Queryable): UpstreamProviders {
-    return new UpstreamProviders(db, { ...this.deps, events: this.deps.events.with(db) });
+    // The list stays the instance's: a transaction's writes forget it through onChange.
+    return new UpstreamProviders(db, { ...this.deps, events: this.deps.events.with(db) }, this.shownList);
+  }
+
+  /** Forgets the cached list of providers (another instance changed one). */
+  forgetCached(): void {
+    this.shownList.forget();
+  }
+
+  private changed(): void {
+    this.shownList.forget();
+    this.deps.onChange?.();
   }
 
   /** Every provider, by id, secrets included (for the server's own use; the API shows `providerView`). */
@@ -180,6 +201,7 @@ export class UpstreamProviders {
     const provider = await this.resolve(parsed.data, existing);
     if (existing && options.skipUnchanged && sameProvider(existing, provider)) return { provider: existing, created: false, changed: false };
     const stored = await this.repo.upsert(provider);
+    this.changed();
     await this.deps.events.record({
       type: existing ? 'admin.provider_updated' : 'admin.provider_created',
       ...actorMeta(actor),
@@ -195,6 +217,7 @@ export class UpstreamProviders {
   async delete(id: string, actor: Actor = {}): Promise<void> {
     const identities = await this.identities.countByProvider(id);
     if (!(await this.repo.delete(id))) throw new DirectoryError('not_found', `provider ${id} does not exist`);
+    this.changed();
     await this.deps.events.record({ type: 'admin.provider_deleted', ...actorMeta(actor), targetType: 'provider', targetId: id, details: { provider: id, identities } });
   }
 
@@ -207,7 +230,7 @@ export class UpstreamProviders {
    * what the journey does after the provider answers is its own decision.
    */
   async shownFor({ tenantId, clientId }: { tenantId?: string | null; clientId: string }): Promise<PublicUpstreamProvider[]> {
-    const providers = (await this.repo.list()).filter((p) => p.enabled && (p.clients === null || p.clients.includes(clientId)));
+    const providers = (await this.shownList.get('all')).filter((p) => p.enabled && (p.clients === null || p.clients.includes(clientId)));
     let clientTenants: string[] | null | undefined;
     const shown: PublicUpstreamProvider[] = [];
     for (const p of providers) {

@@ -127,6 +127,31 @@ describe('two instances sharing PostgreSQL and Redis', () => {
     await within(1000, async () => (await authorize(b)) === 303);
   });
 
+  it('an upstream provider added, then disabled, through one instance shows and goes on the other within a second', async () => {
+    // Straight to B (not through the proxy): its identifier page, with the interaction's cookie.
+    const identifierPageOfB = async () => {
+      const url = new URL('/auth', b.url);
+      url.search = new URLSearchParams({ client_id: 'app', redirect_uri: REDIRECT, response_type: 'code', scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' }).toString();
+      const auth = await fetch(url, { redirect: 'manual' });
+      const cookie = auth.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+      const page = await fetch(new URL(new URL(auth.headers.get('location')!, b.url).pathname, b.url), { headers: { cookie } });
+      return page.text();
+    };
+    const button = /data-provider="google"/;
+    expect(await identifierPageOfB()).not.toMatch(button); // B now caches a list without it
+    const token = await adminToken(a);
+    const put = (enabled: boolean) =>
+      fetch(`${a.url}/admin/v1/providers/google`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ preset: 'google', clientId: 'google-client.apps.example', clientSecret: 'google-secret-long-enough-1234', enabled }),
+      });
+    expect((await put(true)).status).toBe(201);
+    await within(1000, async () => button.test(await identifierPageOfB()));
+    expect((await put(false)).status).toBe(200);
+    await within(1000, async () => !button.test(await identifierPageOfB()));
+  });
+
   it('keys rotated through one instance sign on the other at once', async () => {
     const token = await adminToken(b);
     const rotated = await fetch(`${b.url}/admin/v1/keys/rotate`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
