@@ -11,12 +11,16 @@ import { errorPage } from './views/layout.js';
 import { startRecovery } from './recovery-start.js';
 import type { Intent } from './flow.js';
 import type { Services } from './services.js';
-import type { InteractionDetails, StepContext } from './step.js';
+import { useUser, type InteractionDetails, type StepContext } from './step.js';
 
 /** Reasons of the engine's login prompt that only ask for more proof of the session's account. */
 const STEP_UP_REASONS = new Set(['acr_2fa']);
 
 export async function loadContext(ctx: Context, services: Services, expectedUid?: string): Promise<StepContext | undefined> {
+  // The journey is asked for with the interaction, in the same round trip to the store; it is
+  // used only when the interaction turns out to be the one the URL names.
+  const early = expectedUid ? services.journeys.load(expectedUid) : undefined;
+  early?.catch(() => undefined);
   let details: InteractionDetails;
   try {
     details = await services.provider().interactionDetails(ctx.req, ctx.res);
@@ -34,7 +38,7 @@ export async function loadContext(ctx: Context, services: Services, expectedUid?
     return undefined;
   }
   // A journey stored by an older version (no token, no records) starts again rather than half-work.
-  const loaded = await services.journeys.load(details.uid);
+  const loaded = await (early ?? services.journeys.load(details.uid));
   const stored = loaded?.csrf && Array.isArray(loaded.verifications) ? loaded : undefined;
   const journey = stored ?? newJourney(intentOf(details));
   const journeyAsLoaded = stored ? JSON.stringify(stored) : '';
@@ -71,10 +75,10 @@ export async function loadContext(ctx: Context, services: Services, expectedUid?
 
 /** (Re)reads the journey's account and its memberships; a step may have just identified or changed it. */
 export async function loadUser(sc: StepContext): Promise<void> {
-  sc.user = sc.journey.userId ? await sc.services.users.findById(sc.journey.userId) : undefined;
-  sc.memberships = sc.user ? await sc.services.users.memberships(sc.user.id) : [];
-  const allowed = sc.client.tenants;
-  sc.eligible = allowed ? sc.memberships.filter((m) => allowed.includes(m.tenantId)) : sc.memberships;
+  const id = sc.journey.userId;
+  // Both at once: a missing account simply has no memberships.
+  const [user, memberships] = id ? await Promise.all([sc.services.users.findById(id), sc.services.users.memberships(id)]) : [undefined, []];
+  useUser(sc, user, memberships);
 }
 
 /**

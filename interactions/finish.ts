@@ -60,10 +60,21 @@ export async function finishJourney(sc: StepContext, answer: 'redirect' | 'url' 
     }),
     services.journeys.delete(sc.uid),
   ]);
-  if (answer === 'url') return provider.interactionResult(sc.ctx.req, sc.ctx.res, result, { mergeWithLastSubmission: false });
-  await provider.interactionFinished(sc.ctx.req, sc.ctx.res, result, { mergeWithLastSubmission: false });
-  sc.ctx.respond = false;
+  const returnTo = await storeResult(details, result);
+  if (answer === 'url') return returnTo;
+  sc.ctx.status = 303;
+  sc.ctx.redirect(returnTo);
   return undefined;
+}
+
+/**
+ * The engine's `interactionResult` (with `mergeWithLastSubmission: false`) on the interaction this
+ * request already loaded (context.ts), rather than reading it from the store a second time.
+ */
+async function storeResult(details: StepContext['details'], result: Record<string, unknown>): Promise<string> {
+  details.result = result;
+  await details.save(details.exp - Math.floor(Date.now() / 1000));
+  return details.returnTo;
 }
 
 /** "Stay signed in" as asked on the password page; a step-up keeps what the session had. */

@@ -207,8 +207,8 @@ async function handle(sc: StepContext, outcome: SubmitResult): Promise<void> {
     await saveJourney(sc);
     return;
   }
-  // The step may have identified an account or changed it: refresh that, then move on.
-  await loadUser(sc);
+  // The step may have identified an account or changed it: refresh that (unless it says it left it current), then move on.
+  if (!outcome.userLoaded) await loadUser(sc);
   await advance(sc, true);
 }
 

@@ -42,7 +42,11 @@ export interface StepContext {
 }
 
 export type SubmitResult =
-  | { ok: true }
+  /**
+   * `userLoaded`: the step left `sc.user` and `sc.memberships` as they are now in the database
+   * (it read them itself, or changed nothing of the account): they need not be read again.
+   */
+  | { ok: true; userLoaded?: true }
   /** Show the step again: with an error (status 400), or just updated (status 200). */
   | { ok: false; error: string; values?: Record<string, string>; status?: number }
   /** The step ended the interaction itself (e.g. consent denied): nothing more to do. */
@@ -67,6 +71,14 @@ export interface StepModule<N extends PageStep = PageStep> {
 
 /** One module for every step that shows a page: a missing one does not compile. */
 export type StepRegistry = { [N in PageStep]: StepModule<N> };
+
+/** Sets the journey's account and its memberships, and the tenants of them the app serves. */
+export function useUser(sc: StepContext, user: User | undefined, memberships: Membership[]): void {
+  sc.user = user;
+  sc.memberships = user ? memberships : [];
+  const allowed = sc.client.tenants;
+  sc.eligible = allowed ? sc.memberships.filter((m) => allowed.includes(m.tenantId)) : sc.memberships;
+}
 
 /** The user's membership of the tenant chosen in this journey, if any. */
 export function chosenMembership(sc: StepContext): Membership | undefined {

@@ -15,7 +15,7 @@ import { rememberCapability } from './identifier.js';
 import { readDeviceToken } from '../device-cookie.js';
 import { passwordMethod } from '../methods/index.js';
 import { recordProof } from '../methods/method.js';
-import type { StepContext, StepModule } from '../step.js';
+import { useUser, type StepContext, type StepModule } from '../step.js';
 import { providerName } from '../../src/model/upstream-provider.js';
 
 /** The policy the page speaks of: the organization asked for, or the client's only tenant, or the default. */
@@ -105,6 +105,8 @@ ${passkeyScripts(sc)}`,
     // A password that no longer meets the rules (a tenant raised its minimum, or it became common) must be replaced.
     const minLength = Math.max(...outcome.memberships.map((m) => m.policy.minPasswordLength), 0);
     sc.journey.passwordOutdated = checkNewPassword(password, [], minLength) !== undefined;
-    return { ok: true };
+    // The account as the check read it: only its failure count (reset) and hash (rehashed) changed since.
+    useUser(sc, user, outcome.memberships);
+    return { ok: true, userLoaded: true };
   },
 };

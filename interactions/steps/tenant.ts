@@ -31,6 +31,6 @@ ${postButton(sc, 'restart', t('common.notYou'))}`,
     if (!chosen) return { ok: false, error: sc.pc.t('tenant.invalid') };
     sc.journey.tenantId = chosen.tenantId;
     await sc.services.events.record({ type: 'login.tenant_chosen', userId: sc.user?.id, ...sc.meta, tenantId: chosen.tenantId });
-    return { ok: true };
+    return { ok: true, userLoaded: true };
   },
 };
