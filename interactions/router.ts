@@ -215,8 +215,8 @@ async function handle(sc: StepContext, outcome: SubmitResult): Promise<void> {
 /** Renders the current step, or finishes. `redirect` after a POST so a reload never resubmits. */
 async function advance(sc: StepContext, redirect = false): Promise<void> {
   const step = await decide(sc);
+  // Finishing forgets the journey: nothing to write back first (as for a ceremony that ends it).
   if (step === 'finish') {
-    await saveJourney(sc);
     await finishJourney(sc);
     return;
   }
