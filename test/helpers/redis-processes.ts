@@ -6,6 +6,7 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
@@ -39,14 +40,12 @@ export async function startRedisCluster(size = 3): Promise<RedisProcesses> {
     for (let i = 0; i < size; i++) {
       const nodeDir = path.join(dir, `node-${i}`);
       fs.mkdirSync(nodeDir);
-      const port = await freePort();
-      // The bus port defaults to port + 10000, which may be taken: ask for a free one.
-      const busPort = await freePort();
+      const port = await freePortWithBus();
       started.push(
         launch(
           [
             '--port', String(port), '--bind', '127.0.0.1', '--dir', nodeDir,
-            '--cluster-enabled', 'yes', '--cluster-port', String(busPort), '--cluster-config-file', 'nodes.conf',
+            '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf',
             '--cluster-node-timeout', '5000', '--save', '', '--appendonly', 'no', '--loglevel', 'warning',
           ],
           port,
@@ -102,8 +101,32 @@ export function connectNode(node: { host: string; port: number }): Redis {
   return new Redis({ host: node.host, port: node.port, maxRetriesPerRequest: 1 });
 }
 
+/**
+ * A free port whose cluster bus port (port + 10000) is free too. `--cluster-port` would choose the
+ * bus port freely, but only from Redis 7 on; CI installs whatever redis-server its distribution has.
+ */
+async function freePortWithBus(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 35_000);
+    if ((await canListen(port)) && (await canListen(port + 10_000))) return port;
+  }
+  throw new Error('no free port pair (port, port + 10000) found');
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
 function launch(args: string[], port: number): Started {
   const child = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // A test run that ends without `stop` (a crash, jest's forced exit) leaves no server behind.
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  child.once('exit', () => process.off('exit', reap));
   // A process that cannot start (port taken, missing binary) fails the wait below with its stderr.
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
