@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startTestServer, adminToken } from '../helpers/server.js';
-import { startTwoInstances, signInAlternating, clientChangeSeenByOther, within, type Deployment } from '../helpers/instances.js';
+import { startTwoInstances, signInAlternating, clientChangeSeenByOther, within, REDIRECT, type Deployment } from '../helpers/instances.js';
 import { StartupError } from '../../src/app.js';
 
 describe('two instances sharing PostgreSQL and Redis', () => {
