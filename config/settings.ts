@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { parse as parseDomain } from 'tldts';
+import { parseRedisUrl, RedisUrlError } from '../src/storage/redis-url.js';
 
 export class SettingsError extends Error {
   constructor(public readonly setting: string, problem: string) {
@@ -36,7 +37,18 @@ const schema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   ISSUER: url(['http:', 'https:']).optional(),
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
-  REDIS_URL: url(['redis:', 'rediss:']).optional(),
+  /** One Redis (`redis://`, `rediss://`), a Cluster (`redis+cluster://h:p,h:p`) or a Sentinel set (`redis+sentinel://h:p,h:p/master`). */
+  REDIS_URL: z
+    .string()
+    .superRefine((v, ctx) => {
+      try {
+        parseRedisUrl(v);
+      } catch (e) {
+        if (!(e instanceof RedisUrlError)) throw e;
+        ctx.addIssue({ code: 'custom', message: e.message });
+      }
+    })
+    .optional(),
   /** Prefix of every Redis key, so several deployments (or test runs) can share one Redis. */
   REDIS_KEY_PREFIX: z.string().regex(/^[\w:.-]{0,64}$/, 'must be up to 64 letters, digits, colons, dots, dashes or underscores').default('sesam:'),
   SESAM_DATA_DIR: z.string().min(1).default('./.sesam'),

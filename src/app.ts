@@ -6,7 +6,7 @@
  * sweeper of expired rows, key rotation and the graceful stop.
  */
 import type Koa from 'koa';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './storage/redis.js';
 import type { Settings } from '../config/settings.js';
 import { createLogger, type Logger } from './logger.js';
 import type { Database } from './storage/database.js';
@@ -40,7 +40,7 @@ export interface Sesam {
   logger: Logger;
   app: Koa;
   db: Database;
-  redis?: Redis;
+  redis?: RedisClient;
   kv: KeyValueStore;
   host: ProviderHost;
   directory: Directory;

@@ -8,7 +8,7 @@
  * generated its own instead of sharing SESAM_ENCRYPTION_KEY) stops the start. Everything later in the boot reads and writes through these; `closeStores` and
  * `abandonStores` let them go again, on a graceful stop or a failed start.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../storage/redis.js';
 import type { Settings } from '../../config/settings.js';
 import type { Logger } from '../logger.js';
 import { openDatabase, type Database } from '../storage/database.js';
@@ -27,7 +27,7 @@ import { ensureSigningKeys } from '../oidc/signing-keys.js';
 
 export interface Stores {
   db: Database;
-  redis?: Redis;
+  redis?: RedisClient;
   /** The key-value store, timed into `metrics`. */
   kv: KeyValueStore;
   /** The SQL key-value store when it is the one in use: its expired rows are swept. */

@@ -26,7 +26,7 @@
  * do: every Belgian mobile number, or every IPv4 address, can be hashed in minutes and looked up.
  */
 import net from 'node:net';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../storage/redis.js';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Database } from '../storage/database.js';
 import type { KeyValueStore } from '../storage/kv.js';
@@ -75,7 +75,7 @@ interface WindowCounter {
 class RedisWindowCounter implements WindowCounter {
   private readonly limiter: RateLimiterRedis;
 
-  constructor(redis: Redis, keyPrefix: string, max: number, seconds: number) {
+  constructor(redis: RedisClient, keyPrefix: string, max: number, seconds: number) {
     this.limiter = new RateLimiterRedis({ storeClient: redis, keyPrefix, points: max, duration: seconds });
   }
 
@@ -163,7 +163,7 @@ export class SmsSendLimiter {
    * the SQL store then). `db` is not used directly: the SQL counters go through `kv`. `key`: the
    * master key's 'rate-limits' subkey, which keys the hashes of numbers and addresses.
    */
-  constructor(options: { redis?: Redis; db: Database; kv: KeyValueStore; key: Buffer }) {
+  constructor(options: { redis?: RedisClient; db: Database; kv: KeyValueStore; key: Buffer }) {
     this.key = options.key;
     const make = (kind: SmsLimitKind): Window[] =>
       SMS_SEND_LIMITS[kind].map(({ max, seconds }) => {
@@ -304,7 +304,7 @@ export class PasswordFailureThrottle {
   private readonly key: Buffer;
 
   /** `key`: the master key's 'rate-limits' subkey. `limits` default to PASSWORD_FAILURE_LIMITS. */
-  constructor(options: { redis?: Redis; kv: KeyValueStore; key: Buffer; limits?: readonly { max: number; seconds: number }[] }) {
+  constructor(options: { redis?: RedisClient; kv: KeyValueStore; key: Buffer; limits?: readonly { max: number; seconds: number }[] }) {
     this.key = options.key;
     this.windows = (options.limits ?? PASSWORD_FAILURE_LIMITS).map(({ max, seconds }) => {
       const keyPrefix = `pwd-fail:ip:${windowLabel(seconds)}`;
@@ -360,7 +360,7 @@ export class PasswordResetLimiter {
   private readonly key: Buffer;
 
   /** `key`: the master key's 'rate-limits' subkey. */
-  constructor(options: { redis?: Redis; kv: KeyValueStore; key: Buffer; limits?: typeof PASSWORD_RESET_LIMITS }) {
+  constructor(options: { redis?: RedisClient; kv: KeyValueStore; key: Buffer; limits?: typeof PASSWORD_RESET_LIMITS }) {
     this.key = options.key;
     const limits = options.limits ?? PASSWORD_RESET_LIMITS;
     const make = (kind: 'ip' | 'account') =>

@@ -3,18 +3,20 @@
  * (`client:<id>`), a tenant policy (`tenant:<id>`), the signing keys (`keys`). Over Redis pub/sub
  * on `<REDIS_KEY_PREFIX>invalidate`, so a change made through one instance is seen by all at once;
  * without Redis nothing is sent and the caches' few seconds of TTL stay the bound. A message
- * missed while the subscriber reconnects is covered by that TTL too.
+ * missed while the subscriber reconnects is covered by that TTL too. On a Redis Cluster, PUBLISH
+ * reaches the subscribers of every node (classic pub/sub is cluster-wide), whichever node ioredis
+ * picked for each connection.
  */
-import type { Redis } from 'ioredis';
+import { duplicateClient, type RedisClient } from './redis.js';
 
 export type InvalidationHandler = (message: string) => void;
 
 export class Invalidation {
-  private subscriber?: Redis;
+  private subscriber?: RedisClient;
   private readonly channel: string;
 
   constructor(
-    private readonly redis: Redis | undefined,
+    private readonly redis: RedisClient | undefined,
     prefix: string,
     private readonly onError: (err: unknown) => void = () => undefined,
   ) {
@@ -30,12 +32,12 @@ export class Invalidation {
   /** Listens on a connection of its own (a subscribed ioredis connection can send nothing else). */
   async subscribe(handler: InvalidationHandler): Promise<void> {
     if (!this.redis || this.subscriber) return;
-    this.subscriber = this.redis.duplicate();
-    this.subscriber.on('error', this.onError);
-    this.subscriber.on('message', (channel: string, message: string) => {
+    const subscriber = (this.subscriber = duplicateClient(this.redis));
+    subscriber.on('error', this.onError);
+    subscriber.on('message', (channel: string, message: string) => {
       if (channel === this.channel) handler(message);
     });
-    await this.subscriber.subscribe(this.channel);
+    await subscriber.subscribe(this.channel);
   }
 
   async close(): Promise<void> {

@@ -3,7 +3,7 @@
  * configured, else in PostgreSQL with expiry. Never in process memory, so any instance can
  * serve any request.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import { affectedRows, type Database } from './database.js';
 
 export interface KeyValueStore {
@@ -27,7 +27,7 @@ export interface KeyValueStore {
 }
 
 export class RedisKeyValueStore implements KeyValueStore {
-  constructor(private readonly redis: Redis, private readonly prefix = 'kv:') {}
+  constructor(private readonly redis: RedisClient, private readonly prefix = 'kv:') {}
 
   async get<T>(key: string): Promise<T | undefined> {
     const raw = await this.redis.get(this.prefix + key);

@@ -23,7 +23,8 @@ export interface TestServer {
 
 export interface TestServerOptions {
   backend?: 'postgres' | 'embedded';
-  redis?: boolean;
+  /** `true`: the local Redis (keys under a prefix of the server's own); `{ url }`: another REDIS_URL (a test cluster or sentinel set). */
+  redis?: boolean | { url: string };
   import?: unknown;
   env?: Record<string, string>;
   /** Reuse a data folder / database of an earlier server (restart tests). */
@@ -85,7 +86,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     // A key prefix of its own: counters and tokens of other runs never leak in.
-    ...(options.redis ? { REDIS_URL: REDIS_URL, REDIS_KEY_PREFIX: options.reuse?.redisKeyPrefix ?? shared?.env.REDIS_KEY_PREFIX ?? `sesam-test-${port}-${Date.now()}:` } : {}),
+    ...(options.redis ? { REDIS_URL: typeof options.redis === 'object' ? options.redis.url : (shared?.env.REDIS_URL ?? REDIS_URL), REDIS_KEY_PREFIX: options.reuse?.redisKeyPrefix ?? shared?.env.REDIS_KEY_PREFIX ?? `sesam-test-${port}-${Date.now()}:` } : {}),
     ...(shared && options.shareKey !== false
       ? { SESAM_ENCRYPTION_KEY: shared.env.SESAM_ENCRYPTION_KEY ?? fs.readFileSync(path.join(shared.dataDir, 'master.key'), 'utf8').trim() }
       : {}),
@@ -117,7 +118,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       if (shared) fs.rmSync(dataDir, { recursive: true, force: true });
       else if (!stopOptions.keepData) {
         await dropDatabase?.();
-        if (env.REDIS_KEY_PREFIX) await deleteRedisKeys(env.REDIS_KEY_PREFIX);
+        // Keys on another Redis go with it (its helper throws the whole topology away).
+        if (env.REDIS_KEY_PREFIX && env.REDIS_URL === REDIS_URL) await deleteRedisKeys(env.REDIS_KEY_PREFIX);
         fs.rmSync(dataDir, { recursive: true, force: true });
       }
     },

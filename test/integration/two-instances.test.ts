@@ -8,123 +8,30 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
-import * as oidc from 'openid-client';
-import { startTestServer, freePort, adminToken, type TestServer } from '../helpers/server.js';
-import { tmpDir } from '../helpers/stores.js';
-import { relyingParty } from '../helpers/browser.js';
-import { JourneyClient } from '../helpers/journey-client.js';
+import { startTestServer, adminToken } from '../helpers/server.js';
+import { startTwoInstances, signInAlternating, clientChangeSeenByOther, within, REDIRECT, type Deployment } from '../helpers/instances.js';
 import { StartupError } from '../../src/app.js';
 
-const PASSWORD = 'a sentence that is long enough';
-const SECRET = 'app-secret-that-is-long-enough-1234';
-const REDIRECT = 'http://127.0.0.1:9/cb';
-
-/** Sends each request to the next backend in turn, keeping the Host the client used (the issuer's). */
-function roundRobin(port: number) {
-  const backends: string[] = [];
-  const served: string[] = [];
-  const server = http.createServer((req, res) => {
-    const target = new URL(backends[served.length % backends.length]);
-    served.push(target.origin);
-    const upstream = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
-    upstream.on('error', () => res.writeHead(502).end());
-    req.pipe(upstream);
-  });
-  return {
-    url: `http://localhost:${port}`,
-    backends,
-    served,
-    listen: () => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve)),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
-async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
-  const start = Date.now();
-  while (!(await check())) {
-    if (Date.now() - start > ms) throw new Error(`not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return Date.now() - start;
-}
-
 describe('two instances sharing PostgreSQL and Redis', () => {
-  let a: TestServer;
-  let b: TestServer;
-  let proxy: ReturnType<typeof roundRobin>;
-  let outbox: string;
-  let firstAdminSecret: string;
+  let deployment: Deployment;
+  let a: Deployment['a'];
+  let b: Deployment['b'];
 
   beforeAll(async () => {
-    proxy = roundRobin(await freePort());
-    await proxy.listen();
-    outbox = path.join(tmpDir(), 'sms.jsonl');
-    // An hour of cache: only the invalidation can explain a change seen within a second.
-    const env = { ISSUER: proxy.url, SMS_OUTBOX: outbox, CLIENT_CACHE_SECONDS: '3600' };
-    a = await startTestServer({
-      redis: true,
-      env,
-      import: {
-        tenants: [{ id: 'sms', name: 'Jobs Liège', policy: { mfa: 'required', methods: ['sms'], trustedDeviceDays: 0 } }],
-        users: [{ login: 'vic', password: PASSWORD, phone: '+32470000002', mustChangePassword: false, tenants: ['sms'] }],
-        clients: [{ client_id: 'app', client_secret: SECRET, redirect_uris: [REDIRECT], tenants: ['sms'], first_party: true }],
-      },
-    });
-    await a.sesam.db('users').where({ login: 'vic' }).update({ phone_verified_at: new Date(), mfa_enabled_by: 'required' });
-    firstAdminSecret = JSON.parse(fs.readFileSync(path.join(a.dataDir, 'admin-client.json'), 'utf8')).client_secret;
-    b = await startTestServer({ redis: true, shareWith: a, env });
-    proxy.backends.push(a.url, b.url);
+    deployment = await startTwoInstances();
+    ({ a, b } = deployment);
   });
   afterAll(async () => {
-    await b?.stop();
-    await a?.stop();
-    await proxy?.close();
+    await deployment?.stop();
   });
 
   it('a sign-in with an SMS code alternates between the instances at every request, to the tokens and userinfo', async () => {
-    const rp = await relyingParty(proxy.url, 'app', SECRET, REDIRECT);
-    const journey = new JourneyClient(proxy.url, rp);
-    const before = proxy.served.length;
-    await journey.start();
-    await journey.post('identifier', { identifier: 'vic' });
-    let page = await journey.post('password', { password: PASSWORD });
-    if (!/name="code"/.test(page.html)) page = await journey.post('second-factor', { method: 'sms', action: 'send' });
-    expect(page.html).toMatch(/name="code"/);
-    const sms = fs.readFileSync(outbox, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { to: string; text: string }).filter((m) => m.to === '+32470000002').at(-1);
-    const code = /\b(\d{6})\b/.exec(sms?.text ?? '')?.[1] ?? '';
-    await journey.post('second-factor', { action: 'verify', method: 'sms', code });
-    expect(journey.callback?.searchParams.get('code')).toBeTruthy();
-    const tokens = await journey.tokens();
-    const claims = tokens.claims()!;
-    const info = await oidc.fetchUserInfo(rp.config, tokens.access_token, claims.sub);
-    expect(info.sub).toBe(claims.sub);
-
-    const steps = proxy.served.slice(before);
-    expect(steps.length).toBeGreaterThan(10);
-    for (let i = 1; i < steps.length; i++) expect(steps[i]).not.toBe(steps[i - 1]);
+    await signInAlternating(deployment);
   });
 
   it('a client changed through one instance is seen by the other within a second', async () => {
-    const added = 'http://127.0.0.1:9/other-cb';
-    const authorize = async (server: TestServer) => {
-      const url = new URL('/auth', server.url);
-      url.search = new URLSearchParams({ client_id: 'app', redirect_uri: added, response_type: 'code', scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' }).toString();
-      return (await fetch(url, { redirect: 'manual' })).status;
-    };
-    expect(await authorize(b)).toBe(400); // B now caches the client without the new redirect URI
-    const token = await adminToken(a);
-    const put = await fetch(`${a.url}/admin/v1/clients/app`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ redirect_uris: [REDIRECT, added], tenants: ['sms'], first_party: true }),
-    });
-    expect(put.status).toBe(200);
-    await within(1000, async () => (await authorize(b)) === 303);
+    await clientChangeSeenByOther(deployment);
   });
 
   it('an upstream provider added, then disabled, through one instance shows and goes on the other within a second', async () => {
@@ -166,8 +73,8 @@ describe('two instances sharing PostgreSQL and Redis', () => {
   });
 
   it('the second instance, with a data folder of its own, took the deployment admin secret instead of rotating it', async () => {
-    expect(b.sesam.adminCredentials.clientSecret).toBe(firstAdminSecret);
-    expect(JSON.parse(fs.readFileSync(path.join(b.dataDir, 'admin-client.json'), 'utf8')).client_secret).toBe(firstAdminSecret);
+    expect(b.sesam.adminCredentials.clientSecret).toBe(deployment.firstAdminSecret);
+    expect(JSON.parse(fs.readFileSync(path.join(b.dataDir, 'admin-client.json'), 'utf8')).client_secret).toBe(deployment.firstAdminSecret);
     expect(await adminToken(a)).toBeTruthy();
     expect(await adminToken(b)).toBeTruthy();
   });
@@ -175,7 +82,7 @@ describe('two instances sharing PostgreSQL and Redis', () => {
   it('an instance with another master key refuses to start, saying which key to set', async () => {
     const active = async () => (await a.sesam.db('signing_keys').whereNull('retired_at').select('kid')).map((r) => r.kid as string).sort();
     const keysBefore = await active();
-    const start = startTestServer({ redis: true, shareWith: a, shareKey: false, env: { ISSUER: proxy.url } });
+    const start = startTestServer({ redis: true, shareWith: a, shareKey: false, env: { ISSUER: deployment.proxy.url } });
     await expect(start).rejects.toThrow(StartupError);
     await expect(start).rejects.toThrow(/set SESAM_ENCRYPTION_KEY to the first instance's key/);
     // Nothing was rotated or regenerated by the attempt.

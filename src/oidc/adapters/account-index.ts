@@ -4,8 +4,8 @@
  * artifacts up by account, yet a credential change must end all of one account's sessions and
  * grants. Only live (unexpired, still stored) artifacts are listed.
  */
-import type { Redis } from 'ioredis';
 import type { Database } from '../../storage/database.js';
+import type { RedisClient } from '../../storage/redis.js';
 import { accountSetKey } from './redis-adapter.js';
 
 export interface AccountArtifacts {
@@ -34,44 +34,46 @@ export class SqlAccountIndex implements AccountIndex {
 }
 
 /**
- * KEYS[1] account set; ARGV[1] key prefix. Members scored after the server's now whose artifact
- * still exists (a member can outlive its artifact until the next add trims it).
+ * KEYS[1] account set. Members scored after the server's now (the clock the set's scores come
+ * from). Whether each artifact still exists is asked key by key afterwards: a script may touch
+ * only its own key's slot in a Cluster, and a member can outlive its artifact until the next add
+ * trims it.
  */
-const ACCOUNT_LIST = `
+const ACCOUNT_LIVE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local live = {}
-for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')) do
-  if redis.call('EXISTS', ARGV[1] .. member) == 1 then live[#live + 1] = member end
-end
-return live
+return redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')
 `;
 
-interface AccountList {
-  sesamAccountList(key: string, prefix: string): Promise<string[]>;
+interface AccountLive {
+  sesamAccountLive(key: string): Promise<string[]>;
 }
 
 export class RedisAccountIndex implements AccountIndex {
-  constructor(private readonly redis: Redis) {
-    if (typeof (redis as unknown as Partial<AccountList>).sesamAccountList !== 'function') {
-      redis.defineCommand('sesamAccountList', { numberOfKeys: 1, lua: ACCOUNT_LIST });
+  private readonly redis: RedisClient & AccountLive;
+
+  constructor(redis: RedisClient) {
+    if (typeof (redis as Partial<AccountLive>).sesamAccountLive !== 'function') {
+      redis.defineCommand('sesamAccountLive', { numberOfKeys: 1, lua: ACCOUNT_LIVE });
     }
+    this.redis = redis as RedisClient & AccountLive;
   }
 
   async list(accountId: string): Promise<AccountArtifacts> {
-    const members = await (this.redis as unknown as AccountList).sesamAccountList(accountSetKey(accountId), this.redis.options.keyPrefix ?? '');
+    const members = await this.redis.sesamAccountLive(accountSetKey(accountId));
+    const stored = await Promise.all(members.map((member) => this.redis.exists(member)));
     const rows: { model: string; id: string }[] = [];
-    for (const member of members) {
+    members.forEach((member, i) => {
       // Members are unprefixed artifact keys: `oidc:{model}:{id}`.
       const match = /^oidc:(Session|Grant):(.+)$/s.exec(member);
-      if (match) rows.push({ model: match[1], id: match[2] });
-    }
+      if (match && stored[i] === 1) rows.push({ model: match[1], id: match[2] });
+    });
     return split(rows);
   }
 }
 
 /** Redis when configured (the artifacts live there), else SQL: the same choice as `adapterFactory`. */
-export function accountIndex(options: { db: Database; redis?: Redis }): AccountIndex {
+export function accountIndex(options: { db: Database; redis?: RedisClient }): AccountIndex {
   return options.redis ? new RedisAccountIndex(options.redis) : new SqlAccountIndex(options.db);
 }
 

@@ -2,7 +2,7 @@
  * The `adapter` given to oidc-provider: Redis when configured, else SQL; per-model overrides
  * (e.g. `Client`, served from the clients table) win.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../storage/redis.js';
 import type { Adapter, AdapterConstructor } from 'oidc-provider';
 import type { Database } from '../../storage/database.js';
 import { RedisAdapter } from './redis-adapter.js';
@@ -13,7 +13,7 @@ export { SqlAdapter, sweepExpired, GRANTABLE_MODELS } from './sql-adapter.js';
 
 export interface AdapterFactoryOptions {
   db: Database;
-  redis?: Redis;
+  redis?: RedisClient;
   overrides?: Record<string, new (name: string) => any>;
 }
 

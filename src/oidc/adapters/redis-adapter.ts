@@ -1,5 +1,5 @@
 /**
- * oidc-provider artifacts in Redis.
+ * oidc-provider artifacts in Redis (one node, Sentinel or Cluster).
  *
  * Layout (every value is a JSON or plain string, the grant and account indexes sorted sets: no WRONGTYPE):
  * - `oidc:{model}:{id}`      the payload as JSON, `consumed` kept inside it; TTL = expiresIn
@@ -10,24 +10,35 @@
  * - `oidc:account:{accountId}` sorted set of the account's `oidc:Session:{id}` and `oidc:Grant:{id}`
  *                            keys, kept like a grant set (same script, same expiry rules), so a
  *                            credential change can end all of one account's sessions and grants.
+ * (The braces above are placeholders, not Cluster hash tags.)
  *
- * Key prefix: ioredis prefixes KEYS given to EVAL but not keys a script builds. Scripts get the
- * keys they know up front via KEYS; keys derived from stored data (grant members, index keys
- * read from a payload) are built inside Lua as ARGV prefix .. unprefixed key. Grant and account
- * members are therefore stored unprefixed, and the prefix is the client's `keyPrefix`.
- * Scripts use the server clock (TIME), so the grant set and its artifacts share one clock.
+ * Redis Cluster: a script or MULTI may touch one hash slot only. Hash tags cannot put an artifact
+ * beside its indexes, since the engine looks each up knowing one id only (`find(id)`,
+ * `findByUid(uid)`, `findByUserCode(code)`), so every command and script here touches one key,
+ * and the steps across keys are ordered so that no interruption leaves a token the grant cannot
+ * revoke:
+ * - upsert adds the index entries first, then writes the artifact: an index may briefly name an
+ *   artifact not yet (or never) written, which every reader tolerates; an artifact never exists
+ *   outside its grant or account set.
+ * - destroy and revoke take the artifact with GETDEL, and only the caller that got it removes its
+ *   index entries. A member whose artifact is missing stays in its set (an upsert may be about to
+ *   write it; otherwise the next add trims it at expiry, or the set expires), so a revoke racing
+ *   an upsert leaves a member a later revoke still finds; the engine also refuses a token whose
+ *   Grant is gone.
+ * Members are stored unprefixed and every key goes through ioredis, which adds the `keyPrefix`.
+ * Index sets use the server clock (TIME), so a set and its artifacts share one clock.
  */
-import crypto from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { RedisClient } from '../../storage/redis.js';
 import { ACCOUNT_MODELS, GRANTABLE_MODELS, epochSeconds } from './sql-adapter.js';
 
 /** The account index set (unprefixed, as every key given to ioredis). */
 export const accountSetKey = (accountId: string): string => `oidc:account:${accountId}`;
+const grantSetKey = (grantId: string): string => `oidc:grant:${grantId}`;
 
 /**
- * Adds a member to an index set (a grant's or an account's), trims stale members, extends (never
- * shortens) the set's expiry.
+ * KEYS[1] an index set (a grant's or an account's); ARGV member, TTL in ms ('' for none). Adds
+ * the member, trims stale members, extends (never shortens) the set's expiry.
  */
 const GRANT_ADD = `
 local t = redis.call('TIME')
@@ -48,90 +59,44 @@ if ttl < 0 or now + ttl < max then redis.call('PEXPIREAT', KEYS[1], max) end
 return 1
 `;
 
-/** Drops an index key only if it still points at this artifact (a newer one may own it). */
-const DROP_INDEXES = `
-local function dropIndexes(prefix, id, raw)
-  local ok, p = pcall(cjson.decode, raw)
-  if not ok or type(p) ~= 'table' then return nil end
-  for _, field in ipairs({ 'uid', 'userCode' }) do
-    if type(p[field]) == 'string' then
-      local idx = prefix .. 'oidc:' .. field .. ':' .. p[field]
-      if redis.call('GET', idx) == id then redis.call('DEL', idx) end
-    end
-  end
-  return p
-end
+/** KEYS[1] an index key (uid, userCode); ARGV[1] an id. Deletes it only if it still names that id (a newer artifact may own it). */
+const DEL_IF = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
 `;
 
-/**
- * KEYS[1] artifact; ARGV: prefix, id, unprefixed artifact key (its index member name), '1' when
- * the model is indexed by account.
- */
-const DESTROY = `${DROP_INDEXES}
-local raw = redis.call('GET', KEYS[1])
-if not raw then return 0 end
-redis.call('DEL', KEYS[1])
-local p = dropIndexes(ARGV[1], ARGV[2], raw)
-if p and type(p.grantId) == 'string' then
-  redis.call('ZREM', ARGV[1] .. 'oidc:grant:' .. p.grantId, ARGV[3])
-end
-if p and ARGV[4] == '1' and type(p.accountId) == 'string' then
-  redis.call('ZREM', ARGV[1] .. 'oidc:account:' .. p.accountId, ARGV[3])
-end
-return 1
-`;
-
-/** KEYS[1] grant set; ARGV[1] prefix. Deletes every member artifact, then the set: atomic, idempotent. */
-const REVOKE = `${DROP_INDEXES}
-local members = redis.call('ZRANGE', KEYS[1], 0, -1)
-for _, member in ipairs(members) do
-  local key = ARGV[1] .. member
-  local raw = redis.call('GET', key)
-  if raw then
-    dropIndexes(ARGV[1], string.match(member, '^oidc:[^:]+:(.*)$'), raw)
-    redis.call('DEL', key)
-  end
-end
-redis.call('DEL', KEYS[1])
-return #members
-`;
-
-/** Compare-and-set keeping the TTL: consume rewrites the JSON only if nobody changed it meanwhile. */
+/** KEYS[1] artifact; ARGV expected, next. Compare-and-set keeping the TTL: consume rewrites the JSON only if nobody changed it meanwhile. */
 const CAS_KEEPTTL = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
 return 1
 `;
 
-const sha1 = (lua: string) => crypto.createHash('sha1').update(lua).digest('hex');
-const SHAS = new Map([GRANT_ADD, DESTROY, REVOKE, CAS_KEEPTTL].map((lua) => [lua, sha1(lua)]));
-
-/** EVALSHA, falling back to EVAL the first time a server sees the script. */
-async function runScript(redis: Redis, lua: string, keys: string[], args: (string | number)[]): Promise<unknown> {
-  try {
-    return await redis.evalsha(SHAS.get(lua)!, keys.length, ...keys, ...args);
-  } catch (error) {
-    if (!String((error as Error).message).includes('NOSCRIPT')) throw error;
-    return redis.eval(lua, keys.length, ...keys, ...args);
-  }
+/** The scripts as ioredis commands: EVALSHA, loading the script on a node (each node of a Cluster) that lacks it. */
+interface Scripts {
+  sesamGrantAdd(indexKey: string, member: string, ttlMs: number | string): Promise<number>;
+  sesamDelIf(indexKey: string, id: string): Promise<number>;
+  sesamCasKeepTtl(key: string, expected: string, next: string): Promise<number>;
 }
 
-interface GrantAdd {
-  sesamGrantAdd(grantKey: string, member: string, ttlMs: number | string): unknown;
+/** Defines the scripts once per client (every adapter of one provider shares it). */
+function withScripts(redis: RedisClient): RedisClient & Scripts {
+  if (typeof (redis as Partial<Scripts>).sesamGrantAdd !== 'function') {
+    redis.defineCommand('sesamGrantAdd', { numberOfKeys: 1, lua: GRANT_ADD });
+    redis.defineCommand('sesamDelIf', { numberOfKeys: 1, lua: DEL_IF });
+    redis.defineCommand('sesamCasKeepTtl', { numberOfKeys: 1, lua: CAS_KEEPTTL });
+  }
+  return redis as RedisClient & Scripts;
 }
 
 export class RedisAdapter implements Adapter {
+  private readonly redis: RedisClient & Scripts;
+
   constructor(
     private readonly name: string,
-    private readonly redis: Redis,
+    redis: RedisClient,
   ) {
-    if (typeof (redis as unknown as Partial<GrantAdd>).sesamGrantAdd !== 'function') {
-      redis.defineCommand('sesamGrantAdd', { numberOfKeys: 1, lua: GRANT_ADD });
-    }
-  }
-
-  private get prefix(): string {
-    return this.redis.options.keyPrefix ?? '';
+    this.redis = withScripts(redis);
   }
 
   private key(id: string): string {
@@ -141,29 +106,16 @@ export class RedisAdapter implements Adapter {
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     const key = this.key(id);
     const ttlMs = typeof expiresIn === 'number' ? Math.max(1, Math.round(expiresIn * 1000)) : undefined;
+    const set = (k: string, value: string) => (ttlMs === undefined ? this.redis.set(k, value) : this.redis.set(k, value, 'PX', ttlMs));
     const accountId = ACCOUNT_MODELS.has(this.name) && typeof payload.accountId === 'string' ? payload.accountId : undefined;
-    const indexed = (this.name === 'Session' && payload.uid) || payload.userCode || (GRANTABLE_MODELS.has(this.name) && payload.grantId) || accountId;
-    if (!indexed) {
-      // Nothing to keep in step with (client_credentials tokens, interactions): one plain SET.
-      if (ttlMs === undefined) await this.redis.set(key, JSON.stringify(payload));
-      else await this.redis.set(key, JSON.stringify(payload), 'PX', ttlMs);
-      return;
-    }
-    // MULTI: the artifact, its indexes and its grant/account membership appear together.
-    const multi = this.redis.multi();
-    const set = (k: string, value: string) =>
-      ttlMs === undefined ? multi.set(k, value) : multi.set(k, value, 'PX', ttlMs);
-    set(key, JSON.stringify(payload));
-    if (this.name === 'Session' && payload.uid) set(`oidc:uid:${payload.uid}`, id);
-    if (payload.userCode) set(`oidc:userCode:${payload.userCode}`, id);
-    if (GRANTABLE_MODELS.has(this.name) && payload.grantId) {
-      // A defined command: ioredis sends EVALSHA (loading the script once) rather than the whole script.
-      (multi as unknown as GrantAdd).sesamGrantAdd(`oidc:grant:${payload.grantId}`, key, ttlMs ?? '');
-    }
-    if (accountId) (multi as unknown as GrantAdd).sesamGrantAdd(accountSetKey(accountId), key, ttlMs ?? '');
-    const results = await multi.exec();
-    const failed = results?.find(([error]) => error);
-    if (!results || failed) throw failed?.[0] ?? new Error('Redis transaction aborted');
+    // Indexes first (one key each, sent together: auto-pipelined), then the artifact (above).
+    const indexes: Promise<unknown>[] = [];
+    if (this.name === 'Session' && payload.uid) indexes.push(set(`oidc:uid:${payload.uid}`, id));
+    if (payload.userCode) indexes.push(set(`oidc:userCode:${payload.userCode}`, id));
+    if (GRANTABLE_MODELS.has(this.name) && payload.grantId) indexes.push(this.redis.sesamGrantAdd(grantSetKey(payload.grantId), key, ttlMs ?? ''));
+    if (accountId) indexes.push(this.redis.sesamGrantAdd(accountSetKey(accountId), key, ttlMs ?? ''));
+    await Promise.all(indexes);
+    await set(key, JSON.stringify(payload));
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
@@ -188,16 +140,37 @@ export class RedisAdapter implements Adapter {
       const raw = await this.redis.get(key);
       if (raw === null) return;
       const next = JSON.stringify({ ...(JSON.parse(raw) as AdapterPayload), consumed: epochSeconds() });
-      if ((await runScript(this.redis, CAS_KEEPTTL, [key], [raw, next])) === 1) return;
+      if ((await this.redis.sesamCasKeepTtl(key, raw, next)) === 1) return;
     }
     throw new Error(`could not consume ${this.name} ${id}: concurrent updates`);
   }
 
   async destroy(id: string): Promise<void> {
-    await runScript(this.redis, DESTROY, [this.key(id)], [this.prefix, id, this.key(id), ACCOUNT_MODELS.has(this.name) ? '1' : '0']);
+    await this.take(this.key(id));
   }
 
+  /** Idempotent, and safe in parallel: each artifact is taken (and unindexed) by one caller only. */
   async revokeByGrantId(grantId: string): Promise<void> {
-    await runScript(this.redis, REVOKE, [`oidc:grant:${grantId}`], [this.prefix]);
+    const members = await this.redis.zrange(grantSetKey(grantId), 0, '-1');
+    await Promise.all(members.map((member) => this.take(member)));
+  }
+
+  /** Deletes an artifact (unprefixed key `oidc:{model}:{id}`), then, if it was there, its index entries. */
+  private async take(key: string): Promise<void> {
+    const raw = await this.redis.getdel(key);
+    if (raw === null) return;
+    const [, model, id] = /^oidc:([^:]+):(.*)$/s.exec(key) ?? [];
+    let payload: Partial<Record<string, unknown>>;
+    try {
+      payload = JSON.parse(raw) as Partial<Record<string, unknown>>;
+    } catch {
+      return;
+    }
+    const steps: Promise<unknown>[] = [];
+    if (typeof payload.uid === 'string') steps.push(this.redis.sesamDelIf(`oidc:uid:${payload.uid}`, id));
+    if (typeof payload.userCode === 'string') steps.push(this.redis.sesamDelIf(`oidc:userCode:${payload.userCode}`, id));
+    if (GRANTABLE_MODELS.has(model) && typeof payload.grantId === 'string') steps.push(this.redis.zrem(grantSetKey(payload.grantId), key));
+    if (ACCOUNT_MODELS.has(model) && typeof payload.accountId === 'string') steps.push(this.redis.zrem(accountSetKey(payload.accountId), key));
+    await Promise.all(steps);
   }
 }
