@@ -50,7 +50,11 @@ export async function finishJourney(sc: StepContext, answer: 'redirect' | 'url' 
   // Independent writes, at once: a sign-in's last step is on every sign-in's path.
   await Promise.all([
     saveGrantContext(services.kv, grantId, { tenantId, tenantName }, services.grantTtlSeconds),
-    services.credentials.signedIn(accountId, { proved, firstToTenant: tenantId && membership?.firstLoginAt === null ? tenantId : undefined }),
+    services.credentials.signedIn(accountId, {
+      proved,
+      firstToTenant: tenantId && membership?.firstLoginAt === null ? tenantId : undefined,
+      lockouts: sc.user?.id === accountId ? sc.user.lockouts : undefined,
+    }),
     services.events.record({
       type: 'login.success',
       userId: accountId,

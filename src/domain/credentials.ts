@@ -468,8 +468,9 @@ export class Credentials {
    * account proved itself now, not from a session), and a first sign-in to the tenant is noted
    * (seed 000: a second factor is always asked at the first one).
    */
-  async signedIn(userId: string, options: { proved: boolean; firstToTenant?: string }): Promise<void> {
-    if (options.proved) await this.users.recordSignIn(userId);
+  /** `lockouts`: the count as the caller read it in this request; 0 spares the write that would reset it. */
+  async signedIn(userId: string, options: { proved: boolean; firstToTenant?: string; lockouts?: number }): Promise<void> {
+    if (options.proved && options.lockouts !== 0) await this.users.recordSignIn(userId);
     if (options.firstToTenant) await this.users.markFirstLogin(userId, options.firstToTenant);
   }
 
