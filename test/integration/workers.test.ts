@@ -12,6 +12,8 @@ import http from 'node:http';
 import path from 'node:path';
 import { startBuiltServer, type StartedServer } from '../../scripts/start-time.js';
 import { freePort } from '../helpers/server.js';
+import { runSesam } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
 import { createPostgresDatabase, deleteRedisKeys, REDIS_URL, tmpDir, type TestDatabase } from '../helpers/stores.js';
 
 const APP = { id: 'pool-app', secret: 'pool-app-secret-0123456789-abcdefghij' };
@@ -209,15 +211,47 @@ describe('a pool of worker processes (PostgreSQL + Redis)', () => {
 });
 
 describe('several workers without DATABASE_URL', () => {
-  it('are refused at start in one line, exit code 2', async () => {
+  it('are refused at start in one line, exit code 2, by the server and by sesam serve', async () => {
     const dir = tmpDir();
     try {
       await expect(startBuiltServer({ PATH: process.env.PATH ?? '', PORT: String(await freePort()), SESAM_WORKERS: '2', SESAM_DATA_DIR: dir })).rejects.toThrow(
         /exited \(code 2\) before it was ready: sesam: Invalid setting SESAM_WORKERS: 2 \(2 workers\) needs DATABASE_URL/,
       );
       expect(fs.readdirSync(dir)).toEqual([]); // nothing was created
+      const served = await runSesam(['serve', '--workers', '2'], { PATH: process.env.PATH ?? '', PORT: String(await freePort()), SESAM_DATA_DIR: dir });
+      expect(served.code).toBe(2);
+      expect(served.stderr.trim()).toMatch(/^sesam: Invalid setting SESAM_WORKERS: 2 \(2 workers\) needs DATABASE_URL[^\n]*$/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('sesam serve --workers 2', () => {
+  it('starts the pool in the foreground and stops it with SIGTERM, exit code 0', async () => {
+    const database = await createPostgresDatabase();
+    await database.db.destroy();
+    const dataDir = tmpDir();
+    const port = await freePort();
+    const env = { PATH: process.env.PATH ?? '', PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: database.url!, SESAM_DATA_DIR: dataDir, LOG_LEVEL: 'info' };
+    const cli = spawn(path.resolve('node_modules/.bin/node'), [path.resolve('bin/sesam.js'), 'serve', '--workers', '2'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    cli.stdout.on('data', (d) => (output += d));
+    cli.stderr.on('data', (d) => (output += d));
+    const exited = new Promise<number | null>((resolve) => cli.on('exit', (code) => resolve(code)));
+    try {
+      await until('both workers', () => (output.includes('"msg":"sesam workers listening"') ? true : undefined), 60_000);
+      const metrics = await request(`http://127.0.0.1:${port}/metrics`);
+      expect(sample(metrics.text, 'sesam_workers')).toBe(2);
+      const pids = [...output.matchAll(/"pid":(\d+),"msg":"worker started"/g)].map((m) => Number(m[1]));
+      expect(pids).toHaveLength(2);
+      cli.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      for (const pid of pids) expect(alive(pid)).toBe(false);
+    } finally {
+      if (cli.exitCode === null) cli.kill('SIGKILL');
+      await database.drop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });
