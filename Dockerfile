@@ -1,16 +1,15 @@
-# Sesam production image: the same steps as the README (npm ci, build, start), on Node 24.
+# Sesam production image: the same steps as the README (npm ci, which builds, then start), on Node 24.
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+# npm ci builds too (the `prepare` script), so the sources come first.
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY config ./config
 COPY migrations ./migrations
 COPY src ./src
 COPY interactions ./interactions
 COPY portal ./portal
 COPY bench ./bench
-RUN npm run build && npm prune --omit=dev
+RUN npm ci --no-audit --no-fund && npm prune --omit=dev
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production PORT=3000 SESAM_DATA_DIR=/data

@@ -3,6 +3,7 @@
  * `loadSettings(process.env)` either returns a typed, frozen Settings object or throws a
  * SettingsError whose message is one line naming the setting and what is wrong with it.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { parse as parseDomain } from 'tldts';
@@ -53,6 +54,8 @@ const schema = z.object({
   REDIS_KEY_PREFIX: z.string().regex(/^[\w:.-]{0,64}$/, 'must be up to 64 letters, digits, colons, dots, dashes or underscores').default('sesam:'),
   SESAM_DATA_DIR: z.string().min(1).default('./.sesam'),
   SESAM_IMPORT: z.string().min(1).optional(),
+  /** Worker processes sharing the port (node:cluster): a positive integer, or `auto` (one per available CPU). */
+  SESAM_WORKERS: z.string().regex(/^(?:auto|[1-9]\d{0,2})$/, 'must be a positive integer (at most 999) or auto').default('1'),
   SMS_OUTBOX: z.string().min(1).optional(),
   MAIL_OUTBOX: z.string().min(1).optional(),
   /** AES-256-GCM master key for secrets at rest (signing keys, TOTP secrets): 32 bytes, base64 or hex. */
@@ -183,6 +186,8 @@ export type Settings = Readonly<{
   redisKeyPrefix: string;
   dataDir: string;
   importFile?: string;
+  /** Worker processes (1: Sesam runs in this process, no cluster). */
+  workers: number;
   smsOutbox?: string;
   mailOutbox?: string;
   encryptionKey?: Buffer;
@@ -241,6 +246,10 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     throw new SettingsError(name, `${issue.message} (got ${JSON.stringify(redact(name, input[name]))})`);
   }
   const s = parsed.data;
+  const workers = s.SESAM_WORKERS === 'auto' ? os.availableParallelism() : Number(s.SESAM_WORKERS);
+  if (workers > 1 && !s.DATABASE_URL) {
+    throw new SettingsError('SESAM_WORKERS', `${s.SESAM_WORKERS} (${workers} workers) needs DATABASE_URL: the embedded database opens in one process only; set DATABASE_URL, or SESAM_WORKERS=1`);
+  }
   if (s.SMS_TRANSPORT === 'http' && !s.SMS_HTTP_URL) throw new SettingsError('SMS_HTTP_URL', 'is required when SMS_TRANSPORT=http');
   if (s.SMS_TRANSPORT === 'outbox' && !s.SMS_OUTBOX) throw new SettingsError('SMS_OUTBOX', 'is required when SMS_TRANSPORT=outbox');
   const issuer = (s.ISSUER ?? `http://localhost:${s.PORT}`).replace(/\/$/, '');
@@ -277,6 +286,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     redisKeyPrefix: s.REDIS_KEY_PREFIX,
     dataDir: path.resolve(s.SESAM_DATA_DIR),
     importFile: s.SESAM_IMPORT ? path.resolve(s.SESAM_IMPORT) : undefined,
+    workers,
     smsOutbox: s.SMS_OUTBOX ? path.resolve(s.SMS_OUTBOX) : undefined,
     mailOutbox: s.MAIL_OUTBOX ? path.resolve(s.MAIL_OUTBOX) : undefined,
     encryptionKey: s.SESAM_ENCRYPTION_KEY ? decodeKey(s.SESAM_ENCRYPTION_KEY) : undefined,

@@ -1,6 +1,7 @@
 /**
  * The routes an operator and a load balancer look at: `/healthz` (the process is up; "stopping"
- * once a graceful stop began), `/readyz` (the database, and Redis when configured, answer, and
+ * once a graceful stop began; in a pool of workers, `worker`: which one answered, its cluster id,
+ * a small number that says nothing else), `/readyz` (the database, and Redis when configured, answer, and
  * the instance is not stopping: 503 otherwise, so traffic moves elsewhere). The page at `/` is
  * first-run.ts.
  */
@@ -8,10 +9,10 @@ import Router from '@koa/router';
 import type { Stores } from './stores.js';
 import { pingDatabase } from '../storage/database.js';
 
-export function healthRouter({ db, redis }: Pick<Stores, 'db' | 'redis'>, stopping: () => boolean): Router {
+export function healthRouter({ db, redis }: Pick<Stores, 'db' | 'redis'>, stopping: () => boolean, worker?: number): Router {
   const health = new Router();
   health.get('/healthz', (ctx) => {
-    ctx.body = { status: stopping() ? 'stopping' : 'ok' };
+    ctx.body = { status: stopping() ? 'stopping' : 'ok', ...(worker === undefined ? {} : { worker }) };
   });
   health.get('/readyz', async (ctx) => {
     const checks: Record<string, string> = {};

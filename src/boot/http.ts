@@ -6,8 +6,10 @@
  * carried by its log lines) and dispatches it either to that app or straight to the
  * OIDC engine (`isSesamPath`), so the token endpoint meets no router matching or extra
  * middleware. `close` stops a server gracefully: /readyz turns 503, idle connections close,
- * requests under way may finish (10 s at most).
+ * requests under way may finish (10 s at most). In a worker of a pool (node:cluster), the
+ * workers share the port, /healthz names the worker and /metrics adds up the pool's.
  */
+import cluster from 'node:cluster';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
@@ -21,6 +23,7 @@ import { useIssuerScheme } from '../http/https-issuer.js';
 import { errorHandler } from '../http/error-handler.js';
 import { withRequestId } from '../http/request-id.js';
 import { metricsRouter } from '../http/metrics-route.js';
+import { poolMetricsWorker } from '../observability/pool-metrics.js';
 import { errorPages } from '../../interactions/views/provider-pages.js';
 import { healthRouter } from './health.js';
 import { firstRunRouter } from './first-run.js';
@@ -50,8 +53,10 @@ export function createHttpServer(settings: Settings, stores: Stores, engine: Pic
   app.use(errorHandler(logger, errorPages(settings.defaultLocale)));
   app.use(securityHeaders(settings.issuer));
   let closing = false;
-  app.use(healthRouter(stores, () => closing).routes());
-  app.use(metricsRouter(stores.metrics, settings.metricsToken).routes());
+  // A worker of a pool (SESAM_WORKERS > 1) says which one answered, and /metrics covers the pool.
+  const pool = cluster.isWorker ? poolMetricsWorker(stores.metrics) : undefined;
+  app.use(healthRouter(stores, () => closing, cluster.worker?.id).routes());
+  app.use(metricsRouter(pool ? pool.exposition : () => stores.metrics.exposition(), settings.metricsToken).routes());
   app.use(firstRunRouter(settings, stores).routes());
   for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
 
@@ -78,6 +83,7 @@ export function createHttpServer(settings: Settings, stores: Stores, engine: Pic
     },
     async close() {
       closing = true;
+      pool?.stop();
       const listening = server;
       if (!listening) return;
       await new Promise<void>((resolve) => {

@@ -1,7 +1,8 @@
 /**
  * `sesam`: the operator CLI, a client of the admin API (except `migrate`, which runs the
- * migrations on the configured database). It gets an access token by client_credentials with
- * the admin client's credentials, calls /admin/v1, and prints short lines and tables, or the
+ * migrations on the configured database, and `serve`, which starts the server in a child
+ * process). It gets an access token by client_credentials with the admin client's credentials,
+ * calls /admin/v1, and prints short lines and tables, or the
  * API's JSON with --json. Errors: one line on stderr, exit code 1 (2 for usage errors).
  * The command groups are in ./commands/, one file each.
  */
@@ -16,6 +17,7 @@ import { registerMigrate } from './commands/migrate.js';
 import { registerLogin } from './commands/login.js';
 import { registerMembers } from './commands/members.js';
 import { registerProviders } from './commands/providers.js';
+import { registerServe } from './commands/serve.js';
 import { registerTenants } from './commands/tenants.js';
 import { registerUsers } from './commands/users.js';
 import { UsageError } from './errors.js';
@@ -58,7 +60,7 @@ function overview(program: Command): string {
 function buildProgram(ctx: Context): Command {
   const program = new Command('sesam')
     .description(
-      'Operate a Sesam server through its admin API: tenants, users, clients, upstream providers, keys, events (the operator), or the members of one tenant (a tenant admin, after sesam login); and run its migrations.',
+      'Operate a Sesam server through its admin API: tenants, users, clients, upstream providers, keys, events (the operator), or the members of one tenant (a tenant admin, after sesam login); and run its migrations or the server itself.',
     )
     .option('--json', 'print the admin API answer as JSON')
     .helpCommand(false)
@@ -74,6 +76,7 @@ function buildProgram(ctx: Context): Command {
   registerKeys(program, ctx);
   registerEvents(program, ctx);
   registerMigrate(program);
+  registerServe(program);
   program
     .command('help [command...]')
     .description('this help, or the help of one command (e.g. sesam help users create)')

@@ -4,8 +4,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import knexFactory, { type Knex } from 'knex';
-import ClientPgLite from 'knex-pglite';
+
+// The embedded database's dialect (and PGlite under it) is loaded only when it is the one used:
+// a server on PostgreSQL never pays for it at start. Both are CommonJS, so a synchronous require.
+const require = createRequire(import.meta.url);
 
 export type Database = Knex;
 export type Queryable = Knex | Knex.Transaction;
@@ -31,7 +35,8 @@ export function openDatabase(options: DatabaseOptions): Database {
     fs.mkdirSync(filename, { recursive: true });
     connection = { filename };
   }
-  return knexFactory({ client: ClientPgLite as unknown as typeof knexFactory.Client, dialect: 'postgres', connection });
+  const ClientPgLite = require('knex-pglite') as typeof knexFactory.Client;
+  return knexFactory({ client: ClientPgLite, dialect: 'postgres', connection });
 }
 
 export function isEmbedded(db: Database): boolean {

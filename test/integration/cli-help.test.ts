@@ -83,6 +83,7 @@ const COMMANDS: Record<string, string[]> = {
   'keys rotate': [],
   events: ['--user <user>', '--tenant <tenant>', '--type <type>', '--limit <n>'],
   migrate: [],
+  serve: ['--workers <n>'],
 };
 
 describe('sesam --help', () => {
@@ -91,7 +92,7 @@ describe('sesam --help', () => {
       const res = await runSesam(args, offline);
       expect(res).toMatchObject({ code: 0, stderr: '' });
       expect(res.stdout).toMatch(/^Usage: sesam \[options\] \[command\]/);
-      for (const group of ['tenants', 'users', 'clients', 'providers', 'keys', 'events', 'migrate', 'help']) expect(res.stdout).toMatch(new RegExp(`^  ${group}\\b`, 'm'));
+      for (const group of ['tenants', 'users', 'clients', 'providers', 'keys', 'events', 'migrate', 'serve', 'help']) expect(res.stdout).toMatch(new RegExp(`^  ${group}\\b`, 'm'));
       expect(res.stdout).toMatch(/^ {2}--json\s+print the admin API answer as JSON$/m);
       // The overview names every command with its arguments and options.
       for (const command of Object.keys(COMMANDS)) expect(res.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));

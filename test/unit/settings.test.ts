@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { describe, expect, it } from '@jest/globals';
 import { loadSettings, SettingsError } from '../../config/settings.js';
 
@@ -122,5 +123,24 @@ describe('settings', () => {
     expect(loadSettings({ METRICS_TOKEN: 'm'.repeat(32) }).metricsToken).toBe('m'.repeat(32));
     expect(() => loadSettings({ METRICS_TOKEN: 'short-metrics-token' })).toThrow(/^Invalid setting METRICS_TOKEN: .*<redacted>/);
     expect(() => loadSettings({ METRICS_TOKEN: 'short-metrics-token' })).not.toThrow(/short-metrics-token/);
+  });
+
+  it('reads SESAM_WORKERS: one by default, a count or auto, and several only on PostgreSQL', () => {
+    const pg = { DATABASE_URL: 'postgres://sesam@db.example/sesam' };
+    expect(loadSettings({}).workers).toBe(1);
+    expect(loadSettings({ SESAM_WORKERS: '1' }).workers).toBe(1);
+    expect(loadSettings({ ...pg, SESAM_WORKERS: '4' }).workers).toBe(4);
+    expect(loadSettings({ ...pg, SESAM_WORKERS: 'auto' }).workers).toBe(os.availableParallelism());
+    for (const bad of ['0', '-2', 'two', '1.5', '1000']) expect(() => loadSettings({ ...pg, SESAM_WORKERS: bad })).toThrow(/^Invalid setting SESAM_WORKERS: .*positive integer/);
+    // The embedded database cannot be opened by several processes: refused, in one line.
+    let error: unknown;
+    try {
+      loadSettings({ SESAM_WORKERS: '2' });
+    } catch (e) {
+      error = e;
+    }
+    expect((error as SettingsError).setting).toBe('SESAM_WORKERS');
+    expect((error as Error).message).toMatch(/^Invalid setting SESAM_WORKERS: 2 .*needs DATABASE_URL/);
+    expect((error as Error).message).not.toContain('\n');
   });
 });
