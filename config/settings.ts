@@ -298,7 +298,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     trustProxy: s.TRUST_PROXY,
     metricsToken: s.METRICS_TOKEN,
     argon2: Object.freeze({ memoryCost: s.ARGON2_MEMORY_KIB, timeCost: s.ARGON2_TIME_COST, parallelism: s.ARGON2_PARALLELISM }),
-    argon2Concurrency: s.ARGON2_CONCURRENCY,
+    // Several workers share the cores: each hashes its share of them, unless told otherwise.
+    argon2Concurrency: s.ARGON2_CONCURRENCY ?? (workers > 1 ? Math.max(1, Math.floor((os.availableParallelism() - 1) / workers)) : undefined),
     defaultLocale: s.DEFAULT_LOCALE,
     clientCacheSeconds: s.CLIENT_CACHE_SECONDS,
     dynamicRegistration: s.DYNAMIC_REGISTRATION,

@@ -131,6 +131,11 @@ describe('settings', () => {
     expect(loadSettings({ SESAM_WORKERS: '1' }).workers).toBe(1);
     expect(loadSettings({ ...pg, SESAM_WORKERS: '4' }).workers).toBe(4);
     expect(loadSettings({ ...pg, SESAM_WORKERS: 'auto' }).workers).toBe(os.availableParallelism());
+    // Each worker hashes its share of the cores (at least one at a time), unless ARGON2_CONCURRENCY says.
+    expect(loadSettings({ ...pg }).argon2Concurrency).toBeUndefined();
+    expect(loadSettings({ ...pg, SESAM_WORKERS: '2' }).argon2Concurrency).toBe(Math.max(1, Math.floor((os.availableParallelism() - 1) / 2)));
+    expect(loadSettings({ ...pg, SESAM_WORKERS: '999' }).argon2Concurrency).toBe(1);
+    expect(loadSettings({ ...pg, SESAM_WORKERS: '4', ARGON2_CONCURRENCY: '3' }).argon2Concurrency).toBe(3);
     for (const bad of ['0', '-2', 'two', '1.5', '1000']) expect(() => loadSettings({ ...pg, SESAM_WORKERS: bad })).toThrow(/^Invalid setting SESAM_WORKERS: .*positive integer/);
     // The embedded database cannot be opened by several processes: refused, in one line.
     let error: unknown;
