@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import knexFactory, { type Knex } from 'knex';
+import { templateFor } from './embedded-template.js';
 
 // The embedded database's dialect (and PGlite under it) is loaded only when it is the one used:
 // a server on PostgreSQL never pays for it at start. Both are CommonJS, so a synchronous require.
@@ -29,11 +30,16 @@ export function openDatabase(options: DatabaseOptions): Database {
       acquireConnectionTimeout: 10000,
     });
   }
-  let connection: Record<string, string> = {};
+  let connection: Record<string, unknown> = {};
   if (options.dataDir !== 'memory') {
     const filename = path.join(options.dataDir, 'pgdata');
     fs.mkdirSync(filename, { recursive: true });
     connection = { filename };
+    const template = templateFor(filename);
+    if (template) {
+      const { PGlite } = require('@electric-sql/pglite') as typeof import('@electric-sql/pglite');
+      connection = { pglite: new PGlite(filename, { loadDataDir: template }) };
+    }
   }
   const ClientPgLite = require('knex-pglite') as typeof knexFactory.Client;
   return knexFactory({ client: ClientPgLite, dialect: 'postgres', connection });
