@@ -88,10 +88,19 @@ export interface Answer {
  * One browser's journey: a cookie jar, timed requests (one sample per step), and the checks
  * every step's answer must pass (a wrong answer throws SignInError, which the run counts).
  */
-export function browser(base: string, stats: SignInStats) {
+/**
+ * The address a user signs in from, as a proxy in front of Sesam would tell it (X-Forwarded-For;
+ * the bench's servers run with TRUST_PROXY=true): one per account, as people sign in from their
+ * own devices. From one address, the source throttle (30 password tries reserved per 15 minutes,
+ * given back once right) would refuse a burst of 32 concurrent journeys.
+ */
+export const sourceOf = (userIndex: number) => `10.13.${(userIndex >> 8) & 255}.${userIndex & 255}`;
+
+export function browser(base: string, stats: SignInStats, source?: string) {
   const jar = new CookieJar();
   const request = async (step: AnyStep, url: string, init: RequestInit = {}): Promise<Answer> => {
     const headers = new Headers(init.headers);
+    if (source) headers.set('x-forwarded-for', source);
     const cookie = jar.header();
     if (cookie) headers.set('cookie', cookie);
     const start = performance.now();
@@ -172,7 +181,7 @@ export interface Tokens {
 }
 
 export async function signInOnce(base: string, userIndex: number, stats: SignInStats): Promise<Tokens> {
-  const b = browser(base, stats);
+  const b = browser(base, stats, sourceOf(userIndex));
   const { uid, csrf, state, verifier } = await startSignIn(b, login(userIndex));
   b.expectPage('password GET', await b.request('password GET', `/interaction/${uid}`), `/interaction/${uid}/password`);
   const afterPassword = await b.request('password POST', `/interaction/${uid}/password`, {
@@ -206,7 +215,7 @@ export function ceremonyAnswer<T>(step: PasskeyStep, r: Answer): T {
 
 export async function passkeySignInOnce(base: string, userIndex: number, stats: SignInStats, target: PasskeyTarget): Promise<void> {
   const passkey = target.passkeys[userIndex % target.passkeys.length];
-  const b = browser(base, stats);
+  const b = browser(base, stats, sourceOf(userIndex));
   // `webauthn=available`: what the identifier page's script sends when the browser can run a
   // ceremony (not `platform`, which would also ask for the offer to create one after a password).
   const { uid, csrf, state, verifier } = await startSignIn(b, passkey.login, { webauthn: 'available' });

@@ -2,7 +2,8 @@
  * The server as operators run it: `node dist/src/main.js` in a process of its own (with
  * SESAM_WORKERS=N, a primary and its node:cluster workers on one port), ready when GET /readyz
  * answers 200 (the database, and Redis when configured, answer). Its cost is that of the whole
- * process tree (process-usage.ts), its stop a SIGTERM (the graceful stop).
+ * process tree (process-usage.ts), its stop a SIGTERM (the graceful stop). TRUST_PROXY as for the
+ * bench's other Sesam servers (journeys.ts sourceOf).
  */
 import { spawn } from 'node:child_process';
 import { MAIN_JS } from './config.js';
@@ -21,7 +22,7 @@ export async function startRealServer(name: string, env: Record<string, string>,
   const url = `http://127.0.0.1:${port}`;
   const t0 = performance.now();
   const child = spawn(process.execPath, [MAIN_JS], {
-    env: { ...passThrough(), LOG_LEVEL: 'silent', HOST: '127.0.0.1', ISSUER: url, ...env, PORT: String(port) },
+    env: { ...passThrough(), LOG_LEVEL: 'silent', TRUST_PROXY: 'true', HOST: '127.0.0.1', ISSUER: url, ...env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

@@ -81,11 +81,12 @@ function importFile(users: number, passkeys: boolean) {
   };
 }
 
+/** A Sesam server's environment; TRUST_PROXY: the journeys say where each user signs in from (journeys.ts sourceOf). */
 async function sesamEnv(dataDir: string, users: number, passkeys: boolean, extra: Record<string, string>): Promise<Record<string, string>> {
   const port = await freePort();
   const file = path.join(dataDir, 'bench-import.json');
   fs.writeFileSync(file, JSON.stringify(importFile(users, passkeys)));
-  return { PORT: String(port), HOST: '127.0.0.1', ISSUER: `http://127.0.0.1:${port}`, SESAM_DATA_DIR: dataDir, SESAM_IMPORT: file, LOG_LEVEL: 'silent', ...extra };
+  return { PORT: String(port), HOST: '127.0.0.1', ISSUER: `http://127.0.0.1:${port}`, SESAM_DATA_DIR: dataDir, SESAM_IMPORT: file, LOG_LEVEL: 'silent', TRUST_PROXY: 'true', ...extra };
 }
 
 const noStats = (): SignInStats => ({ completed: [], samples: [], failures: [] });
