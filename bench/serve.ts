@@ -3,9 +3,9 @@
  * bare oidc-provider (BENCH_TARGET=bare) or Sesam (BENCH_TARGET=sesam, configured by the usual
  * environment: DATABASE_URL, REDIS_URL, SESAM_DATA_DIR, SESAM_IMPORT…), then talks over IPC:
  *   → { type: 'ready', url } | { type: 'ready', error }
- *   ← { type: 'usage' }  → { type: 'usage', cpuMs, rssMB, heapUsedMB }
  *   ← { type: 'stop' }   → stops and exits
- * It also prints its URL on stdout when run by hand. Experiments: BENCH_NICE_THREADPOOL (see
+ * Its CPU and memory are read from /proc by the parent (process-usage.ts). It also prints its URL
+ * on stdout when run by hand. Experiments: BENCH_NICE_THREADPOOL (see
  * reniceThreadpool) and BENCH_ARGON2_LIMIT (see limitArgon2).
  */
 import crypto from 'node:crypto';
@@ -97,11 +97,7 @@ async function main(): Promise<void> {
     process.exit(0);
   };
   process.on('message', (msg: { type?: string }) => {
-    if (msg?.type === 'usage') {
-      const u = process.cpuUsage();
-      const m = process.memoryUsage();
-      send({ type: 'usage', cpuMs: (u.user + u.system) / 1000, rssMB: Math.round(m.rss / 2 ** 20), heapUsedMB: Math.round(m.heapUsed / 2 ** 20) });
-    } else if (msg?.type === 'stop') {
+    if (msg?.type === 'stop') {
       void stop();
     }
   });

@@ -1,15 +1,15 @@
 /**
  * The servers under test and their stores, for the benchmark.
  *
- * In the server child (serve.ts): `startBare` builds a plain oidc-provider (same version,
- * in-memory adapter, one static client_credentials client, the same TTLs as Sesam) and
+ * In the server child (serve.ts): `startBare` builds a bare oidc-provider (same version and
+ * engine configuration as Sesam, in-memory adapter, static clients and accounts) and
  * `startSesam` builds Sesam exactly as main.ts / the tests do (loadSettings → createSesam →
  * listen).
  *
- * In the load-generating parent (run.ts): a fresh PostgreSQL database per run, Redis database
- * 15 flushed before and after, temporary data folders, `storePasskeys` (the passkeys of the
- * passkey sign-ins, written straight into that database) and `forkServer` which runs one server
- * in a child process and hands back its URL.
+ * In the load-generating parent (run.ts): a fresh PostgreSQL database per run (the Redis is
+ * redis-server.ts's), temporary data folders, `storePasskeys` (the passkeys of the passkey
+ * sign-ins, written straight into that database) and `forkServer` which runs one server in a
+ * child process and hands back its URL and its processes' cost.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -23,13 +23,12 @@ import type { AddressInfo } from 'node:net';
 import Provider from 'oidc-provider';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import knexFactory from 'knex';
-import { Redis } from 'ioredis';
 import { loadSettings } from '../config/settings.js';
 import { createSesam } from '../src/app.js';
-import { ARTIFACT_TTL } from '../src/oidc/configuration.js';
+import { providerConfiguration } from '../src/oidc/configuration.js';
+import { treeUsage, type Measured } from './process-usage.js';
 
 export const PG_ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/15';
 
 export interface RunningServer {
   url: string;
@@ -48,16 +47,40 @@ async function signingKey(alg: 'RS256' | 'ES256'): Promise<JWK> {
 }
 
 /**
- * Plain oidc-provider: default in-memory adapter, one static confidential client allowed
- * client_credentials, the clientCredentials feature on, Sesam's TTLs.
+ * Bare oidc-provider: the same version and Sesam's own engine configuration
+ * (providerConfiguration: the same features, grants, claims, TTLs, token formats, refresh token
+ * rule, introspection policy), but the engine's default in-memory adapter, the accounts in a
+ * Map instead of SQL, and the engine's development interactions instead of Sesam's journey (only
+ * to get a code for the refresh, introspection and userinfo loads: they are not measured). The
+ * clients: the client_credentials client and the confidential web app, like Sesam's.
  */
 export async function startBare(env: NodeJS.ProcessEnv): Promise<RunningServer> {
   const port = Number(env.PORT ?? 0);
   const host = env.HOST ?? '127.0.0.1';
   const issuer = env.ISSUER ?? `http://${host}:${port}`;
+  const base = providerConfiguration({
+    adapter: undefined,
+    jwks: { keys: [await signingKey('RS256'), await signingKey('ES256')] },
+    cookieKeys: [crypto.randomBytes(32).toString('base64url')],
+    rememberDays: 30,
+    // Every account exists, with the claims a Sesam account of the bench has.
+    findAccount: async (_ctx, sub) => ({
+      accountId: sub,
+      claims: async () => ({ sub, preferred_username: sub, name: sub, email: `${sub}@bench.example`, email_verified: false, locale: 'fr', org_id: 'bench', org_name: 'Bench' }),
+    }),
+    renderError: async (ctx, out) => {
+      ctx.type = 'json';
+      ctx.body = out;
+    },
+    logoutSource: async (ctx, form) => {
+      ctx.body = form;
+    },
+    postLogoutSuccessSource: async (ctx) => {
+      ctx.body = 'signed out';
+    },
+  });
   const provider = new Provider(issuer, {
-    jwks: { keys: [await signingKey('RS256'), await signingKey('ES256')] } as never,
-    cookies: { keys: [crypto.randomBytes(32).toString('base64url')] },
+    ...base,
     clients: [
       {
         client_id: env.BENCH_CC_CLIENT_ID ?? 'bench-cc',
@@ -67,12 +90,17 @@ export async function startBare(env: NodeJS.ProcessEnv): Promise<RunningServer> 
         redirect_uris: [],
         token_endpoint_auth_method: 'client_secret_basic',
       },
+      {
+        client_id: env.BENCH_WEB_CLIENT_ID ?? 'bench-web',
+        client_secret: env.BENCH_WEB_CLIENT_SECRET ?? 'bench-web-secret-bench-web-secret-0123456789',
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        redirect_uris: [env.BENCH_WEB_REDIRECT_URI ?? 'http://127.0.0.1:1/cb'],
+        token_endpoint_auth_method: 'client_secret_basic',
+        scope: 'openid profile email',
+      },
     ],
-    features: {
-      devInteractions: { enabled: false },
-      clientCredentials: { enabled: true },
-    },
-    ttl: { ...ARTIFACT_TTL },
+    features: { ...base.features, devInteractions: { enabled: true } },
   });
   const server = http.createServer(provider.callback());
   server.keepAliveTimeout = 65000;
@@ -166,30 +194,17 @@ export async function storePasskeys<P extends { row(): object }>(databaseUrl: st
   }
 }
 
-/** Empties the benchmark's Redis database (15 unless BENCH_REDIS_URL says otherwise). */
-export async function flushRedis(url = REDIS_URL): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-    await redis.flushdb();
-  } finally {
-    redis.disconnect();
-  }
-}
-
 export type Target = 'bare' | 'sesam';
 
-export interface ForkedServer extends RunningServer {
-  name: string;
+/** A server under test in a process of its own: its URL, its cost (process-usage.ts), its stop. */
+export interface ServerProcess extends RunningServer, Measured {
   pid: number;
-  /** CPU time the child has used so far, in milliseconds (user + system). */
-  cpuMs(): Promise<number>;
-  /** The child's memory now (MiB). */
-  memory(): Promise<{ rssMB: number; heapUsedMB: number }>;
 }
 
+export type ForkedServer = ServerProcess;
+
 /** What the server child inherits: a clean environment except these (and what `env` sets). */
-function passThrough(): Record<string, string> {
+export function passThrough(): Record<string, string> {
   const keep = ['PATH', 'HOME', 'TMPDIR', 'UV_THREADPOOL_SIZE', 'BENCH_NICE_THREADPOOL', 'BENCH_ARGON2_LIMIT'];
   return Object.fromEntries(keep.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!]));
 }
@@ -244,17 +259,7 @@ export async function forkServer(name: string, target: Target, env: Record<strin
     name,
     url,
     pid: child.pid!,
-    async cpuMs() {
-      const reply = waitFor<{ cpuMs: number }>('usage', 10_000);
-      child.send({ type: 'usage' });
-      return (await reply).cpuMs;
-    },
-    async memory() {
-      const reply = waitFor<{ rssMB: number; heapUsedMB: number }>('usage', 10_000);
-      child.send({ type: 'usage' });
-      const { rssMB, heapUsedMB } = await reply;
-      return { rssMB, heapUsedMB };
-    },
+    usage: () => treeUsage(child.pid!),
     async stop() {
       if (stopped || child.exitCode !== null) return;
       stopped = true;

@@ -2,7 +2,7 @@
  * Opens what Sesam keeps its state in, and the secrets that protect it: the database
  * (PostgreSQL, or the embedded one) migrated to the latest schema, Redis when one is configured,
  * the key-value store for short-lived state (Redis, else SQL with expiry), the instance's metrics
- * (the store's operations are timed into them), the master key with
+ * (the store's operations are timed into them, the SQL statements counted), the master key with
  * the Cipher and Keyring derived from it, the cookie keys and the signing keys (generated on
  * first start). A master key that does not open what the database holds (an instance that
  * generated its own instead of sharing SESAM_ENCRYPTION_KEY) stops the start. Everything later in the boot reads and writes through these; `closeStores` and
@@ -49,6 +49,7 @@ export async function openStores(settings: Settings, logger: Logger): Promise<St
   if (applied.length) logger.info({ applied }, 'migrations applied');
   const redis = settings.redisUrl ? openRedis(settings.redisUrl, settings.redisKeyPrefix) : undefined;
   const metrics = new Metrics();
+  db.on('query', () => metrics.dbQueries.inc());
   let sqlKv: SqlKeyValueStore | undefined;
   const store = redis ? 'redis' : 'postgres';
   const kv = timedKeyValueStore(redis ? new RedisKeyValueStore(redis) : (sqlKv = new SqlKeyValueStore(db)), (op, seconds) => metrics.store.observe({ store, op }, seconds));

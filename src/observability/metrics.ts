@@ -59,6 +59,8 @@ export class Metrics {
   readonly tokens = new Counter({ name: 'sesam_tokens_issued_total', help: 'Successful token endpoint responses by grant type.', labelNames: ['grant'] as const, registers: [this.registry] });
   readonly steps = new Histogram({ name: 'sesam_interaction_step_seconds', help: 'Time to answer a request of the login journey, by step and HTTP method.', labelNames: ['step', 'method'] as const, buckets: STEP_BUCKETS, registers: [this.registry] });
   readonly store = new Histogram({ name: 'sesam_store_seconds', help: 'Time of a key-value store operation, by store (redis, postgres) and operation.', labelNames: ['store', 'op'] as const, buckets: STORE_BUCKETS, registers: [this.registry] });
+  /** Every SQL statement sent (knex's `query` event), so the benchmark can count the statements of a sign-in. */
+  readonly dbQueries = new Counter({ name: 'sesam_db_queries_total', help: 'SQL statements sent to the database (PostgreSQL or embedded), migrations excepted.', registers: [this.registry] });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });

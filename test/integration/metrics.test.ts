@@ -80,6 +80,7 @@ describe('metrics and request ids (PostgreSQL + Redis)', () => {
     expect(delta('sesam_interaction_step_seconds_count', { step: 'password', method: 'POST' })).toBe(2);
     expect(sample(text, 'sesam_interaction_step_seconds_count', { step: 'identifier', method: 'GET' })).toBeGreaterThan(0);
     expect(sample(text, 'sesam_store_seconds_count', { store: 'redis', op: 'get' })).toBeGreaterThan(0);
+    expect(delta('sesam_db_queries_total')).toBeGreaterThan(0); // a sign-in reads the account in SQL
     expect(text).toMatch(/^process_cpu_user_seconds_total /m); // the process's default metrics
     // No user, address or interaction in a label.
     expect(text).not.toContain(LOGIN);
