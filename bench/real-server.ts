@@ -10,6 +10,7 @@ import { MAIN_JS } from './config.js';
 import { sleep } from './numbers.js';
 import { treeUsage } from './process-usage.js';
 import { freePort, passThrough, type ServerProcess } from './servers.js';
+import { SERVER_NODE_FLAGS } from '../config/node-flags.js';
 
 export interface RealServer extends ServerProcess {
   /** Milliseconds from the spawn to the first 200 of /readyz. */
@@ -21,7 +22,7 @@ export async function startRealServer(name: string, env: Record<string, string>,
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const t0 = performance.now();
-  const child = spawn(process.execPath, [MAIN_JS], {
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, MAIN_JS], {
     env: { ...passThrough(), LOG_LEVEL: 'silent', TRUST_PROXY: 'true', HOST: '127.0.0.1', ISSUER: url, ...env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -27,6 +27,7 @@ import { loadSettings } from '../config/settings.js';
 import { createSesam } from '../src/app.js';
 import { providerConfiguration } from '../src/oidc/configuration.js';
 import { treeUsage, type Measured } from './process-usage.js';
+import { SERVER_NODE_FLAGS } from '../config/node-flags.js';
 
 export const PG_ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -216,7 +217,8 @@ const SERVE_JS = fileURLToPath(new URL('./serve.js', import.meta.url));
  * BENCH_CPU_PROF=<dir> the child writes a V8 CPU profile there when it stops.
  */
 export async function forkServer(name: string, target: Target, env: Record<string, string>, startTimeoutMs = 120_000): Promise<ForkedServer> {
-  const execArgv = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
+  // Every server with the flags `npm start` gives Sesam, bare oidc-provider too (a like-for-like comparison).
+  const execArgv = [...SERVER_NODE_FLAGS, ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=${name}.cpuprofile`] : [])];
   const child: ChildProcess = fork(SERVE_JS, [], {
     env: { ...passThrough(), ...env, BENCH_TARGET: target },
     execArgv,

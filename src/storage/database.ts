@@ -13,6 +13,9 @@ import { templateFor } from './embedded-template.js';
 const require = createRequire(import.meta.url);
 
 export type Database = Knex;
+
+/** The embedded PostgreSQL's settings (postgresql.conf lines). */
+export const EMBEDDED_POSTGRESQL_CONF = 'shared_buffers = 8MB';
 export type Queryable = Knex | Knex.Transaction;
 
 export interface DatabaseOptions {
@@ -30,19 +33,21 @@ export function openDatabase(options: DatabaseOptions): Database {
       acquireConnectionTimeout: 10000,
     });
   }
-  let connection: Record<string, unknown> = {};
+  let filename: string | undefined;
   if (options.dataDir !== 'memory') {
-    const filename = path.join(options.dataDir, 'pgdata');
+    filename = path.join(options.dataDir, 'pgdata');
     fs.mkdirSync(filename, { recursive: true });
-    connection = { filename };
-    const template = templateFor(filename);
-    if (template) {
-      const { PGlite } = require('@electric-sql/pglite') as typeof import('@electric-sql/pglite');
-      connection = { pglite: new PGlite(filename, { loadDataDir: template }) };
-    }
   }
+  const { PGlite } = require('@electric-sql/pglite') as typeof import('@electric-sql/pglite');
+  const pglite = new PGlite(filename, {
+    // A fresh folder is unpacked from the build's template rather than initialised (embedded-template.ts).
+    loadDataDir: filename ? templateFor(filename) : undefined,
+    // PostgreSQL's 128 MB default of shared buffers is resident from the start in WebAssembly
+    // memory; an embedded database of one deployment's users and clients needs far less.
+    postgresqlconf: EMBEDDED_POSTGRESQL_CONF,
+  });
   const ClientPgLite = require('knex-pglite') as typeof knexFactory.Client;
-  return knexFactory({ client: ClientPgLite, dialect: 'postgres', connection });
+  return knexFactory({ client: ClientPgLite, dialect: 'postgres', connection: { pglite } as never });
 }
 
 export function isEmbedded(db: Database): boolean {

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { leaf } from '../command.js';
+import { SERVER_NODE_FLAGS } from '../../../config/node-flags.js';
 
 export function registerServe(program: Command): void {
   leaf(program, 'serve', 'start the server in the foreground (settings from the environment, as npm start)')
@@ -15,7 +16,7 @@ export function registerServe(program: Command): void {
     .action(async (opts: { workers?: string }) => {
       const entry = fileURLToPath(new URL('../../main.js', import.meta.url));
       const env = { ...process.env, ...(opts.workers ? { SESAM_WORKERS: opts.workers } : {}) };
-      const server = spawn(process.execPath, [entry], { stdio: 'inherit', env });
+      const server = spawn(process.execPath, [...SERVER_NODE_FLAGS, entry], { stdio: 'inherit', env });
       const forward = (signal: NodeJS.Signals) => () => void server.kill(signal);
       process.on('SIGINT', forward('SIGINT'));
       process.on('SIGTERM', forward('SIGTERM'));
