@@ -109,6 +109,12 @@ export class RedisAdapter implements Adapter {
     const ttlMs = typeof expiresIn === 'number' ? Math.max(1, Math.round(expiresIn * 1000)) : undefined;
     const set = (k: string, value: string) => (ttlMs === undefined ? this.redis.set(k, value) : this.redis.set(k, value, 'PX', ttlMs));
     const accountId = ACCOUNT_MODELS.has(this.name) && typeof payload.accountId === 'string' ? payload.accountId : undefined;
+    const indexed = (this.name === 'Session' && !!payload.uid) || !!payload.userCode || (GRANTABLE_MODELS.has(this.name) && !!payload.grantId) || !!accountId;
+    // Nothing points at it (a client_credentials token): one SET.
+    if (!indexed) {
+      await set(key, JSON.stringify(payload));
+      return;
+    }
     if (!(this.redis instanceof Cluster)) {
       // One node: the indexes and the artifact in one MULTI, atomic and one round trip (a sign-in writes five).
       // EVAL, not EVALSHA: a NOSCRIPT inside a MULTI would fail the index alone while the artifact is written.
