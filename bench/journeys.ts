@@ -125,13 +125,9 @@ export function browser(base: string, stats: SignInStats, source?: string) {
 
 export const form = { 'content-type': 'application/x-www-form-urlencoded' };
 
-/**
- * The start every sign-in shares: the authorization request (code + PKCE), the identifier page
- * (its CSRF token: every journey form carries it back, as a browser does), the identifier.
- */
-export async function startSignIn(b: ReturnType<typeof browser>, identifier: string, extra: Record<string, string> = {}) {
+/** The web app's authorization request (code + PKCE, state, nonce) and what its end needs back. */
+function authorizationRequest(): { auth: URLSearchParams; state: string; verifier: string } {
   const verifier = b64url(crypto.randomBytes(32));
-  const challenge = b64url(crypto.createHash('sha256').update(verifier).digest());
   const state = b64url(crypto.randomBytes(12));
   const auth = new URLSearchParams({
     client_id: WEB_CLIENT.id,
@@ -140,9 +136,18 @@ export async function startSignIn(b: ReturnType<typeof browser>, identifier: str
     scope: WEB_CLIENT.scope,
     state,
     nonce: b64url(crypto.randomBytes(12)),
-    code_challenge: challenge,
+    code_challenge: b64url(crypto.createHash('sha256').update(verifier).digest()),
     code_challenge_method: 'S256',
   });
+  return { auth, state, verifier };
+}
+
+/**
+ * The start every sign-in shares: the authorization request (code + PKCE), the identifier page
+ * (its CSRF token: every journey form carries it back, as a browser does), the identifier.
+ */
+export async function startSignIn(b: ReturnType<typeof browser>, identifier: string, extra: Record<string, string> = {}) {
+  const { auth, state, verifier } = authorizationRequest();
   const interaction = b.expectRedirect('authorize', await b.request('authorize', `/auth?${auth}`), '/interaction/');
   const uid = interaction.pathname.split('/')[2];
   const identifierPage = await b.request('identifier GET', interaction.pathname);
@@ -260,18 +265,7 @@ export async function passkeySignInOnce(base: string, userIndex: number, stats: 
 export async function bareCodeFlow(base: string, account: string): Promise<Tokens> {
   const stats: SignInStats = { completed: [], samples: [], failures: [] };
   const b = browser(base, stats);
-  const verifier = b64url(crypto.randomBytes(32));
-  const state = b64url(crypto.randomBytes(12));
-  const auth = new URLSearchParams({
-    client_id: WEB_CLIENT.id,
-    response_type: 'code',
-    redirect_uri: WEB_CLIENT.redirectUri,
-    scope: WEB_CLIENT.scope,
-    state,
-    nonce: b64url(crypto.randomBytes(12)),
-    code_challenge: b64url(crypto.createHash('sha256').update(verifier).digest()),
-    code_challenge_method: 'S256',
-  });
+  const { auth, state, verifier } = authorizationRequest();
   let at = b.expectRedirect('authorize', await b.request('authorize', `/auth?${auth}`), '/interaction/');
   for (const prompt of ['login', 'consent']) {
     const body = new URLSearchParams(prompt === 'login' ? { prompt, login: account, password: 'any' } : { prompt }).toString();
