@@ -79,6 +79,7 @@ const schema = z.object({
   ARGON2_CONCURRENCY: int(1, 256).optional(),
   DEFAULT_LOCALE: z.enum(['fr', 'nl', 'de', 'en']).default('fr'),
   CLIENT_CACHE_SECONDS: int(0, 3600).default(5),
+  DATABASE_POOL_MAX: int(1, 500).default(10),
   /**
    * Dynamic client registration (RFC 7591/7592): `off`, or open to holders of an initial access
    * token an operator minted through the admin API. Never open to anyone.
@@ -203,6 +204,8 @@ export type Settings = Readonly<{
   argon2Concurrency?: number;
   defaultLocale: 'fr' | 'nl' | 'de' | 'en';
   clientCacheSeconds: number;
+  /** Connections to PostgreSQL each process keeps at most. */
+  databasePoolMax: number;
   /** Dynamic client registration: off, or with an initial access token minted by an operator. */
   dynamicRegistration: 'off' | 'initial-access-token';
   sms: Readonly<{
@@ -302,6 +305,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     argon2Concurrency: s.ARGON2_CONCURRENCY ?? (workers > 1 ? Math.max(1, Math.floor((os.availableParallelism() - 1) / workers)) : undefined),
     defaultLocale: s.DEFAULT_LOCALE,
     clientCacheSeconds: s.CLIENT_CACHE_SECONDS,
+    databasePoolMax: s.DATABASE_POOL_MAX,
     dynamicRegistration: s.DYNAMIC_REGISTRATION,
     sms: Object.freeze({
       transport: smsTransport,

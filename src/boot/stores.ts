@@ -43,7 +43,7 @@ export interface Stores {
 }
 
 export async function openStores(settings: Settings, logger: Logger): Promise<Stores> {
-  const db = openDatabase({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir });
+  const db = openDatabase({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, poolMax: settings.databasePoolMax });
   const masterKey = loadMasterKey(settings.encryptionKey, settings.dataDir);
   const applied = await migrateLatest(db, { masterKey });
   if (applied.length) logger.info({ applied }, 'migrations applied');

@@ -22,6 +22,8 @@ export interface DatabaseOptions {
   databaseUrl?: string;
   /** Folder of the embedded database (used when databaseUrl is unset). `memory` keeps it in memory. */
   dataDir: string;
+  /** PostgreSQL: connections this process keeps at most (10). Every process of a deployment has its own pool. */
+  poolMax?: number;
 }
 
 export function openDatabase(options: DatabaseOptions): Database {
@@ -29,7 +31,7 @@ export function openDatabase(options: DatabaseOptions): Database {
     return knexFactory({
       client: 'pg',
       connection: options.databaseUrl,
-      pool: { min: 0, max: 10 },
+      pool: { min: 0, max: options.poolMax ?? 10 },
       acquireConnectionTimeout: 10000,
     });
   }

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const EMBEDDED_TEMPLATE = fileURLToPath(new URL('./embedded-template.tar.gz', import.meta.url));
+export const EMBEDDED_TEMPLATE = fileURLToPath(new URL('./embedded-template.tar', import.meta.url));
 
 /** The template to unpack into `folder` when it holds no database yet. */
 export function templateFor(folder: string, template = EMBEDDED_TEMPLATE): Blob | undefined {

@@ -1,6 +1,6 @@
 /**
  * `npm run build` runs this file: it writes the embedded database's template (embedded-template.ts),
- * an in-memory PGlite database migrated to the latest schema, gzipped.
+ * an in-memory PGlite database migrated to the latest schema, as a tar file.
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -18,7 +18,8 @@ export async function writeEmbeddedTemplate(file = EMBEDDED_TEMPLATE): Promise<v
   const db = knexFactory({ client: ClientPgLite, dialect: 'postgres', connection: { pglite } as never });
   // No master key: on an empty database no migration has anything to seal.
   await migrateLatest(db, {});
-  const dump = await pglite.dumpDataDir('gzip');
+  // Not gzipped: 40 MB on disk, but unpacked about 0.3 s sooner at a first start.
+  const dump = await pglite.dumpDataDir('none');
   await db.destroy();
   fs.writeFileSync(file, Buffer.from(await dump.arrayBuffer()));
 }

@@ -23,7 +23,7 @@ describe('the embedded database template', () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('is a database at the latest schema, with no rows in any table of Sesam', async () => {
-    const file = path.join(dir, 'template.tar.gz');
+    const file = path.join(dir, 'template.tar');
     await writeEmbeddedTemplate(file);
     const folder = path.join(dir, 'pgdata');
     fs.mkdirSync(folder);
@@ -43,6 +43,6 @@ describe('the embedded database template', () => {
     expect(fs.existsSync(path.join(folder, 'PG_VERSION'))).toBe(true);
     expect(templateFor(folder, file)).toBeUndefined();
     // Without a template (a build that skipped it) a folder is initialised as before.
-    expect(templateFor(path.join(dir, 'other'), path.join(dir, 'missing.tar.gz'))).toBeUndefined();
+    expect(templateFor(path.join(dir, 'other'), path.join(dir, 'missing.tar'))).toBeUndefined();
   });
 });

@@ -125,6 +125,12 @@ describe('settings', () => {
     expect(() => loadSettings({ METRICS_TOKEN: 'short-metrics-token' })).not.toThrow(/short-metrics-token/);
   });
 
+  it('reads DATABASE_POOL_MAX: 10 by default, 1 to 500', () => {
+    expect(loadSettings({}).databasePoolMax).toBe(10);
+    expect(loadSettings({ DATABASE_POOL_MAX: '4' }).databasePoolMax).toBe(4);
+    for (const bad of ['0', '501', 'many']) expect(() => loadSettings({ DATABASE_POOL_MAX: bad })).toThrow(/^Invalid setting DATABASE_POOL_MAX/);
+  });
+
   it('reads SESAM_WORKERS: one by default, a count or auto, and several only on PostgreSQL', () => {
     const pg = { DATABASE_URL: 'postgres://sesam@db.example/sesam' };
     expect(loadSettings({}).workers).toBe(1);
