@@ -6,4 +6,10 @@
 import module from 'node:module';
 
 module.enableCompileCache?.();
+// The embedded database (no DATABASE_URL) starts now, while the server's modules load below.
+// Settings are checked after; a bad one still ends the process before anything is served.
+if (!process.env.DATABASE_URL && process.env.SESAM_DATA_DIR !== 'memory') {
+  const { embeddedFolder, startEarly } = await import('./storage/embedded-postgres.js');
+  startEarly(embeddedFolder(process.env.SESAM_DATA_DIR || './.sesam'));
+}
 await import('./serve.js');

@@ -2,11 +2,9 @@
  * The one relational store: PostgreSQL when DATABASE_URL is set, otherwise an embedded
  * PostgreSQL (PGlite) in the data folder, so the same migrations and SQL run everywhere.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { createRequire } from 'node:module';
 import knexFactory, { type Knex } from 'knex';
-import { templateFor } from './embedded-template.js';
+import { embeddedFolder, embeddedPostgres } from './embedded-postgres.js';
 
 // The embedded database's dialect (and PGlite under it) is loaded only when it is the one used:
 // a server on PostgreSQL never pays for it at start. Both are CommonJS, so a synchronous require.
@@ -14,8 +12,6 @@ const require = createRequire(import.meta.url);
 
 export type Database = Knex;
 
-/** The embedded PostgreSQL's settings (postgresql.conf lines). */
-export const EMBEDDED_POSTGRESQL_CONF = 'shared_buffers = 8MB';
 export type Queryable = Knex | Knex.Transaction;
 
 export interface DatabaseOptions {
@@ -35,19 +31,7 @@ export function openDatabase(options: DatabaseOptions): Database {
       acquireConnectionTimeout: 10000,
     });
   }
-  let filename: string | undefined;
-  if (options.dataDir !== 'memory') {
-    filename = path.join(options.dataDir, 'pgdata');
-    fs.mkdirSync(filename, { recursive: true });
-  }
-  const { PGlite } = require('@electric-sql/pglite') as typeof import('@electric-sql/pglite');
-  const pglite = new PGlite(filename, {
-    // A fresh folder is unpacked from the build's template rather than initialised (embedded-template.ts).
-    loadDataDir: filename ? templateFor(filename) : undefined,
-    // PostgreSQL's 128 MB default of shared buffers is resident from the start in WebAssembly
-    // memory; an embedded database of one deployment's users and clients needs far less.
-    postgresqlconf: EMBEDDED_POSTGRESQL_CONF,
-  });
+  const pglite = embeddedPostgres(options.dataDir === 'memory' ? undefined : embeddedFolder(options.dataDir));
   const ClientPgLite = require('knex-pglite') as typeof knexFactory.Client;
   return knexFactory({ client: ClientPgLite, dialect: 'postgres', connection: { pglite } as never });
 }

@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import knexFactory from 'knex';
 import { PGlite } from '@electric-sql/pglite';
 import { templateFor } from '../../src/storage/embedded-template.js';
+import { embeddedFolder, embeddedPostgres, startEarly } from '../../src/storage/embedded-postgres.js';
 import { writeEmbeddedTemplate } from '../../src/storage/write-embedded-template.js';
 import { migrateLatest } from '../../src/storage/migrate.js';
 import { tmpDir } from '../helpers/stores.js';
@@ -44,5 +45,24 @@ describe('the embedded database template', () => {
     expect(templateFor(folder, file)).toBeUndefined();
     // Without a template (a build that skipped it) a folder is initialised as before.
     expect(templateFor(path.join(dir, 'other'), path.join(dir, 'missing.tar'))).toBeUndefined();
+  });
+
+  it('started early by the entry point, is the one the server opens: never two on one folder', async () => {
+    const folder = embeddedFolder(path.join(dir, 'early'));
+    startEarly(folder);
+    startEarly(folder); // a second call starts nothing more
+    const first = embeddedPostgres(folder);
+    await first.waitReady;
+    expect(fs.existsSync(path.join(folder, 'PG_VERSION'))).toBe(true);
+    await first.query('create table started_early (id int)');
+    await first.close();
+    // Taken once: a later open of the folder starts its own, on the same data.
+    const second = embeddedPostgres(folder);
+    try {
+      expect(second).not.toBe(first);
+      expect((await second.query<{ n: number }>(`select count(*)::int as n from pg_tables where tablename = 'started_early'`)).rows[0].n).toBe(1);
+    } finally {
+      await second.close();
+    }
   });
 });
