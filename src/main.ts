@@ -6,10 +6,22 @@
 import module from 'node:module';
 
 module.enableCompileCache?.();
-// The embedded database (no DATABASE_URL) starts now, while the server's modules load below.
-// Settings are checked after; a bad one still ends the process before anything is served.
-if (!process.env.DATABASE_URL && process.env.SESAM_DATA_DIR !== 'memory') {
-  const { embeddedFolder, startEarly } = await import('./storage/embedded-postgres.js');
-  startEarly(embeddedFolder(process.env.SESAM_DATA_DIR || './.sesam'));
-}
+await startEmbeddedEarly();
 await import('./serve.js');
+
+/**
+ * The embedded database (no DATABASE_URL) starts now, while the server's modules load. Only with
+ * settings that hold: a bad one is reported by serve.ts, and must leave no data folder behind.
+ */
+async function startEmbeddedEarly(): Promise<void> {
+  const { loadSettings } = await import('../config/settings.js');
+  let settings;
+  try {
+    settings = loadSettings(process.env);
+  } catch {
+    return;
+  }
+  if (settings.databaseUrl || settings.workers > 1) return;
+  const { embeddedFolder, startEarly } = await import('./storage/embedded-postgres.js');
+  startEarly(embeddedFolder(settings.dataDir));
+}
