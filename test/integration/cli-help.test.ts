@@ -4,13 +4,9 @@
  * command) printing JSON that parses. Runs the built CLI (`npm run build` first).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { operatorEnv, runSesam } from '../helpers/cli.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const lines = (s: string) => s.split('\n').filter((l) => l.trim() !== '');
 const offline = { PATH: process.env.PATH ?? '', SESAM_URL: 'http://127.0.0.1:1' };
 
@@ -197,16 +193,7 @@ describe('sesam --json', () => {
   });
 
   it('takes --password - from the first line of standard input', async () => {
-    const res = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(path.join(ROOT, 'node_modules/.bin/node'), [path.join(ROOT, 'bin/sesam.js'), 'users', 'create', 'stdin-user', '--password', '-', '--json'], { cwd: ROOT, env });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-      child.stdin.end('a password from stdin 42\nignored second line\n');
-    });
+    const res = await runSesam(['users', 'create', 'stdin-user', '--password', '-', '--json'], env, 'a password from stdin 42\nignored second line\n');
     expect(res).toMatchObject({ code: 0, stderr: '' });
     expect(JSON.parse(res.stdout)).toMatchObject({ login: 'stdin-user', mustChangePassword: true, hasPassword: true });
   });

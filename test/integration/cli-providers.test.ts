@@ -5,18 +5,15 @@
  * refusals as one line. Needs `npm run build` first.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { operatorEnv, runSesam, type CliResult } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/stores.js';
 import { FederatedIdentitiesRepository } from '../../src/repositories/federated-identities-repository.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SECRET = `cli-google-secret-${crypto.randomBytes(12).toString('hex')}`;
 
 describe('sesam providers and linked identities', () => {
@@ -47,17 +44,7 @@ describe('sesam providers and linked identities', () => {
   };
 
   /** The CLI with `input` on its standard input. */
-  const withStdin = (args: string[], input: string) =>
-    new Promise<CliResult>((resolve, reject) => {
-      const child = spawn(path.join(ROOT, 'node_modules/.bin/node'), [path.join(ROOT, 'bin/sesam.js'), ...args], { cwd: ROOT, env });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-      child.stdin.end(input);
-    });
+  const withStdin = (args: string[], input: string): Promise<CliResult> => runSesam(args, env, input);
 
   it('puts Google from its preset with the secret from standard input, then replaces it keeping the secret', async () => {
     const created = await withStdin(['providers', 'put', 'google', '--preset', 'google', '--client-id', 'g.apps.example', '--client-secret', '-', '--tenant', 'acme', '--client', 'portal', '--authoritative-domain', 'acme.example'], `${SECRET}\n`);
