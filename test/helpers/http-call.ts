@@ -7,12 +7,20 @@ export interface Answer {
   headers: Headers;
 }
 
-export async function call(url: string, method: string, options: { token?: string; body?: unknown; form?: Record<string, string>; basic?: [string, string] } = {}): Promise<Answer> {
+/** `raw`: a body sent as is, with `contentType` (JSON by default): malformed or foreign bodies. */
+export async function call(
+  url: string,
+  method: string,
+  options: { token?: string; body?: unknown; form?: Record<string, string>; basic?: [string, string]; raw?: string; contentType?: string } = {},
+): Promise<Answer> {
   const headers: Record<string, string> = {};
   let body: string | undefined;
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   if (options.basic) headers.authorization = `Basic ${Buffer.from(options.basic.map(encodeURIComponent).join(':')).toString('base64')}`;
-  if (options.form) {
+  if (options.raw !== undefined) {
+    headers['content-type'] = options.contentType ?? 'application/json';
+    body = options.raw;
+  } else if (options.form) {
     headers['content-type'] = 'application/x-www-form-urlencoded';
     body = new URLSearchParams(options.form).toString();
   } else if (options.body !== undefined) {

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import argon2 from 'argon2';
 import { Secret, TOTP } from 'otpauth';
 import { startTestServer, adminToken, type TestServer } from '../helpers/server.js';
+import { call, type Answer } from '../helpers/http-call.js';
 import { adminRouter } from '../../src/admin/router.js';
 import { FactorsRepository } from '../../src/repositories/factors-repository.js';
 import { DevicesRepository } from '../../src/repositories/devices-repository.js';
@@ -18,12 +19,6 @@ import { TrustedDevices } from '../../src/domain/trusted-devices.js';
 import { Cipher } from '../../src/secrets/cipher.js';
 import { loadMasterKey } from '../../src/secrets/master-key.js';
 import { deriveKey } from '../../src/secrets/keyring.js';
-
-interface Answer {
-  status: number;
-  body: any;
-  headers: Headers;
-}
 
 describe('admin API (PostgreSQL + Redis)', () => {
   let server: TestServer;
@@ -38,23 +33,8 @@ describe('admin API (PostgreSQL + Redis)', () => {
   });
 
   async function api(method: string, path: string, body?: unknown, options: { token?: string | null; raw?: string; contentType?: string } = {}): Promise<Answer> {
-    const headers: Record<string, string> = {};
     const bearer = options.token === undefined ? token : options.token;
-    if (bearer) headers.authorization = `Bearer ${bearer}`;
-    let payload: string | undefined;
-    if (options.raw !== undefined || body !== undefined) {
-      payload = options.raw ?? JSON.stringify(body);
-      headers['content-type'] = options.contentType ?? 'application/json';
-    }
-    const res = await fetch(`${server.url}/admin${path}`, { method, headers, body: payload });
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      // left as text: the assertions below show it
-    }
-    return { status: res.status, body: parsed, headers: res.headers };
+    return call(`${server.url}/admin${path}`, method, { token: bearer ?? undefined, body, raw: options.raw, contentType: options.contentType });
   }
 
   async function clientCredentialsToken(clientId: string, clientSecret: string, scope?: string): Promise<string> {
