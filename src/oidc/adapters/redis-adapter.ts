@@ -108,35 +108,35 @@ export class RedisAdapter implements Adapter {
     const key = this.key(id);
     const ttlMs = typeof expiresIn === 'number' ? Math.max(1, Math.round(expiresIn * 1000)) : undefined;
     const set = (k: string, value: string) => (ttlMs === undefined ? this.redis.set(k, value) : this.redis.set(k, value, 'PX', ttlMs));
-    const accountId = ACCOUNT_MODELS.has(this.name) && typeof payload.accountId === 'string' ? payload.accountId : undefined;
-    const indexed = (this.name === 'Session' && !!payload.uid) || !!payload.userCode || (GRANTABLE_MODELS.has(this.name) && !!payload.grantId) || !!accountId;
+    const value = JSON.stringify(payload);
+    // What points at the artifact: lookup keys holding its id, and the grant and account sets it belongs to.
+    const lookups: string[] = [];
+    if (this.name === 'Session' && payload.uid) lookups.push(`oidc:uid:${payload.uid}`);
+    if (payload.userCode) lookups.push(`oidc:userCode:${payload.userCode}`);
+    const sets: string[] = [];
+    if (GRANTABLE_MODELS.has(this.name) && payload.grantId) sets.push(grantSetKey(payload.grantId));
+    if (ACCOUNT_MODELS.has(this.name) && typeof payload.accountId === 'string') sets.push(accountSetKey(payload.accountId));
     // Nothing points at it (a client_credentials token): one SET.
-    if (!indexed) {
-      await set(key, JSON.stringify(payload));
+    if (lookups.length === 0 && sets.length === 0) {
+      await set(key, value);
       return;
     }
     if (!(this.redis instanceof Cluster)) {
       // One node: the indexes and the artifact in one MULTI, atomic and one round trip (a sign-in writes five).
       // EVAL, not EVALSHA: a NOSCRIPT inside a MULTI would fail the index alone while the artifact is written.
       const multi = this.redis.multi();
-      if (this.name === 'Session' && payload.uid) void (ttlMs === undefined ? multi.set(`oidc:uid:${payload.uid}`, id) : multi.set(`oidc:uid:${payload.uid}`, id, 'PX', ttlMs));
-      if (payload.userCode) void (ttlMs === undefined ? multi.set(`oidc:userCode:${payload.userCode}`, id) : multi.set(`oidc:userCode:${payload.userCode}`, id, 'PX', ttlMs));
-      if (GRANTABLE_MODELS.has(this.name) && payload.grantId) void multi.eval(GRANT_ADD, 1, grantSetKey(payload.grantId), key, ttlMs ?? '');
-      if (accountId) void multi.eval(GRANT_ADD, 1, accountSetKey(accountId), key, ttlMs ?? '');
-      void (ttlMs === undefined ? multi.set(key, JSON.stringify(payload)) : multi.set(key, JSON.stringify(payload), 'PX', ttlMs));
+      const queue = (k: string, v: string) => void (ttlMs === undefined ? multi.set(k, v) : multi.set(k, v, 'PX', ttlMs));
+      for (const k of lookups) queue(k, id);
+      for (const k of sets) void multi.eval(GRANT_ADD, 1, k, key, ttlMs ?? '');
+      queue(key, value);
       const results = await multi.exec();
       const failed = results?.find(([err]) => err);
       if (!results || failed) throw failed?.[0] ?? new Error(`could not save ${this.name} ${id}`);
       return;
     }
     // Cluster: indexes first (one key each, sent together: auto-pipelined), then the artifact (above).
-    const indexes: Promise<unknown>[] = [];
-    if (this.name === 'Session' && payload.uid) indexes.push(set(`oidc:uid:${payload.uid}`, id));
-    if (payload.userCode) indexes.push(set(`oidc:userCode:${payload.userCode}`, id));
-    if (GRANTABLE_MODELS.has(this.name) && payload.grantId) indexes.push(this.redis.sesamGrantAdd(grantSetKey(payload.grantId), key, ttlMs ?? ''));
-    if (accountId) indexes.push(this.redis.sesamGrantAdd(accountSetKey(accountId), key, ttlMs ?? ''));
-    await Promise.all(indexes);
-    await set(key, JSON.stringify(payload));
+    await Promise.all([...lookups.map((k) => set(k, id)), ...sets.map((k) => this.redis.sesamGrantAdd(k, key, ttlMs ?? ''))]);
+    await set(key, value);
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
