@@ -80,8 +80,6 @@ const BENCH_DIR = fileURLToPath(new URL('../../bench/', import.meta.url));
 export const OUT_DIR = process.env.BENCH_OUT ?? (SHORT ? path.join(os.tmpdir(), 'sesam-bench-short') : BENCH_DIR);
 export const RESULTS_JSON = path.join(OUT_DIR, 'results.json');
 export const RESULTS_SVG = path.join(OUT_DIR, 'results.svg');
-/** The built server operators run (`npm start`), for the start-up and worker runs. */
-export const MAIN_JS = fileURLToPath(new URL('../src/main.js', import.meta.url));
 
 /** The settings of this run, as results.json records them. */
 export const settings = () => ({

@@ -49,9 +49,9 @@ export async function startBuiltServer(env: Record<string, string>, options: { t
     if (gone) throw new Error(`the server exited (code ${gone.code}) before it was ready: ${output.trim().split('\n').slice(-3).join(' | ')}`);
     if (performance.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`the server was not ready within ${options.timeoutMs ?? 60_000} ms`);
+      throw new Error(`the server was not ready within ${options.timeoutMs ?? 60_000} ms: ${output.trim().split('\n').slice(-3).join(' | ')}`);
     }
-    const status = await fetch(`${url}/readyz`).then(
+    const status = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) }).then(
       (r) => r.status,
       () => 0,
     );
