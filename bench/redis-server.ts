@@ -39,6 +39,8 @@ export async function benchRedis(): Promise<BenchRedis> {
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], { stdio: 'ignore' });
   const url = `redis://127.0.0.1:${port}/0`;
   const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  // Refused connections while redis-server starts are expected: the loop below reads them from connect().
+  probe.on('error', () => undefined);
   for (let i = 0; ; i++) {
     try {
       await probe.connect();
